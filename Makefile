@@ -1,0 +1,51 @@
+# Gooni — two commands: `make run` starts everything on an embedded default, `make test` runs
+# every test. Both install what they need (PostgreSQL server binaries) when missing.
+
+GO        ?= go
+BIN       := bin
+STATICCHECK_VERSION := v0.8.2
+
+.PHONY: run test build build-dev lint vet deps bench clean check-prod-binary
+
+## run: the whole product in one process (embedded Temporal + Web UI, local PostgreSQL, API, workers, CPU runner)
+run: deps build-dev
+	$(BIN)/gooni-dev dev
+
+## build: the production binary (no Temporal server inside)
+build:
+	$(GO) build -o $(BIN)/gooni ./cmd/gooni
+
+## build-dev: the dev binary (adds `gooni dev`, which embeds the Temporal server and Web UI)
+build-dev:
+	$(GO) build -tags dev -o $(BIN)/gooni-dev ./cmd/gooni
+
+## test: vet, then every test (unit, workflow, integration against real PostgreSQL and Temporal)
+test: deps vet check-prod-binary
+	$(GO) test -race -count=1 -timeout 20m ./...
+
+vet:
+	$(GO) vet ./...
+	$(GO) vet -tags dev ./cmd/...
+
+## lint: vet plus staticcheck
+lint: vet
+	$(GO) run honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION) ./...
+
+## check-prod-binary: fail when the production binary links the Temporal server
+check-prod-binary:
+	@if $(GO) list -deps ./cmd/gooni | grep -q '^go.temporal.io/server'; then \
+		echo "the production binary links go.temporal.io/server: only the dev build (-tags dev) may"; exit 1; fi
+
+## deps: install the PostgreSQL server binaries when missing and DATABASE_URL is unset
+deps:
+	@if [ -z "$$DATABASE_URL" ] && ! command -v initdb >/dev/null 2>&1 && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then \
+		if [ "$$(id -u)" = 0 ]; then \
+			echo "installing PostgreSQL server binaries (apt-get install postgresql)"; \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; \
+		else \
+			echo "PostgreSQL server binaries are missing: run 'sudo apt-get install postgresql', or set DATABASE_URL"; exit 1; \
+		fi; \
+	fi
+
+clean:
+	rm -rf $(BIN)

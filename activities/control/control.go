@@ -1,0 +1,101 @@
+// Package control holds the activities of the control worker: the CPU-side steps of a
+// generation that record its state in PostgreSQL. They are idempotent, so Temporal may retry
+// them freely (for example while PostgreSQL restarts).
+package control
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/gooni/gooni/internal/store"
+	"github.com/gooni/gooni/workflows"
+)
+
+// DefaultRetention is how long results are kept when Config.Retention is zero.
+const DefaultRetention = 30 * 24 * time.Hour
+
+// Config configures the control activities.
+type Config struct {
+	// Retention is how long a result is kept before the cleanup workflow removes it.
+	// Default 30 days.
+	Retention time.Duration
+	// Now returns the current time. Default time.Now.
+	Now func() time.Time
+	// Logger receives the activities' logs. Default slog.Default().
+	Logger *slog.Logger
+}
+
+func (c Config) withDefaults() Config {
+	if c.Retention <= 0 {
+		c.Retention = DefaultRetention
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	return c
+}
+
+// Activities records task outcomes. Register it on the control task queue with
+// Register.
+type Activities struct {
+	store *store.Store
+	cfg   Config
+}
+
+// New returns the control activities over st.
+func New(st *store.Store, cfg Config) *Activities {
+	return &Activities{store: st, cfg: cfg.withDefaults()}
+}
+
+// FinishTask records a successful generation: status done, result and preview keys, expiry.
+func (a *Activities) FinishTask(ctx context.Context, in workflows.FinishTaskInput) error {
+	changed, err := a.store.FinishTask(ctx, in.TaskID, store.FinishFields{
+		ResultKey:  in.Output.ResultKey,
+		ResultMIME: in.Output.ResultMIME,
+		PreviewKey: in.Output.PreviewKey,
+		LaneMode:   in.Output.LaneMode,
+		Width:      in.Output.Width,
+		Height:     in.Output.Height,
+		ExpiresAt:  a.cfg.Now().Add(a.cfg.Retention),
+	})
+	if err != nil {
+		return a.classify("finish task", in.TaskID, err)
+	}
+	a.cfg.Logger.Info("task done", "task_id", in.TaskID, "changed", changed,
+		"attempt", activity.GetInfo(ctx).Attempt)
+	return nil
+}
+
+// FailTask records a failed generation with its stable code and actionable message.
+func (a *Activities) FailTask(ctx context.Context, in workflows.FailTaskInput) error {
+	changed, err := a.store.FailTask(ctx, in.TaskID, in.Code, in.Message)
+	if err != nil {
+		return a.classify("fail task", in.TaskID, err)
+	}
+	a.cfg.Logger.Info("task failed", "task_id", in.TaskID, "code", in.Code, "changed", changed)
+	return nil
+}
+
+// classify makes store errors that retrying cannot fix non-retryable; everything else (a
+// database that is briefly away) is retried by the workflow's bounded policy.
+func (a *Activities) classify(op, taskID string, err error) error {
+	if errors.Is(err, store.ErrNotFound) {
+		return temporal.NewNonRetryableApplicationError(fmt.Sprintf("%s %s: task record missing", op, taskID),
+			"task_missing", nil)
+	}
+	if errors.Is(err, store.ErrConflict) {
+		// The task already ended another way (for example cancelled): the record wins.
+		a.cfg.Logger.Warn("task already ended differently", "task_id", taskID, "op", op)
+		return nil
+	}
+	return fmt.Errorf("%s %s: %w", op, taskID, err)
+}

@@ -1,0 +1,158 @@
+// Package api is Gooni's public HTTP API (Fiber): it validates generations against the
+// catalogue, records tasks, starts their workflows and serves status, results and previews.
+package api
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"log/slog"
+	"math/big"
+	"net"
+	"strings"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/gofiber/fiber/v2/middleware/cors"
+	"github.com/gofiber/fiber/v2/middleware/recover"
+	"github.com/gofiber/fiber/v2/middleware/requestid"
+	"go.temporal.io/sdk/client"
+
+	"github.com/gooni/gooni/internal/artifact"
+	"github.com/gooni/gooni/internal/store"
+	"github.com/gooni/gooni/settings"
+	"github.com/gooni/gooni/workflows"
+)
+
+// Config configures the API.
+type Config struct {
+	// APIKey is the key clients send in X-API-Key (or the api_key query parameter). Required.
+	APIKey string
+	// CORSOrigins are the browser origins allowed to call the API. Empty: no cross-origin access.
+	CORSOrigins []string
+	// BodyLimit is the largest request body accepted, in bytes. Default 64 MiB (room for
+	// several 12 MiB reference images, base64-encoded).
+	BodyLimit int
+	// RequestTimeout bounds each request's work. Default 30s.
+	RequestTimeout time.Duration
+	// Namespace is the Temporal namespace generations run in. Default "default".
+	Namespace string
+	// ControlQueue is the task queue generation workflows start on. Default
+	// workflows.ControlTaskQueue.
+	ControlQueue string
+	// Logger receives access and error logs. Default slog.Default().
+	Logger *slog.Logger
+	// Seed returns a random seed for requests with seed −1. Default: crypto/rand in 0..2^31−1.
+	Seed func() int64
+}
+
+func (c Config) withDefaults() Config {
+	if c.BodyLimit <= 0 {
+		c.BodyLimit = 64 << 20
+	}
+	if c.RequestTimeout <= 0 {
+		c.RequestTimeout = 30 * time.Second
+	}
+	if c.Namespace == "" {
+		c.Namespace = "default"
+	}
+	if c.ControlQueue == "" {
+		c.ControlQueue = workflows.ControlTaskQueue
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	if c.Seed == nil {
+		c.Seed = randomSeed
+	}
+	return c
+}
+
+func (c Config) validate() error {
+	if len(c.APIKey) < 8 {
+		return errors.New("api: APIKey must be set and at least 8 characters (set API_KEY)")
+	}
+	for _, o := range c.CORSOrigins {
+		if o == "*" {
+			return errors.New("api: CORS_ORIGINS must list origins, not '*'")
+		}
+	}
+	return nil
+}
+
+// Deps are the services the API works with.
+type Deps struct {
+	Store     *store.Store
+	Temporal  client.Client
+	Catalogue *settings.Catalogue
+	Artifacts artifact.Store
+}
+
+// Server is the HTTP API.
+type Server struct {
+	cfg  Config
+	deps Deps
+	keys keyChecker
+	app  *fiber.App
+}
+
+// New builds the API; serve it with Listen or App().Test.
+func New(cfg Config, deps Deps) (*Server, error) {
+	cfg = cfg.withDefaults()
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	s := &Server{cfg: cfg, deps: deps, keys: newKeyChecker(cfg.APIKey)}
+	s.app = fiber.New(fiber.Config{
+		AppName:               "gooni",
+		BodyLimit:             cfg.BodyLimit,
+		ErrorHandler:          errorHandler(cfg.Logger),
+		DisableStartupMessage: true,
+		ReadTimeout:           cfg.RequestTimeout,
+		WriteTimeout:          10 * time.Minute, // large results over slow links
+		IdleTimeout:           2 * time.Minute,
+	})
+	s.app.Use(recover.New())
+	s.app.Use(requestid.New())
+	s.app.Use(accessLog(cfg.Logger))
+	if len(cfg.CORSOrigins) > 0 {
+		s.app.Use(cors.New(cors.Config{
+			AllowOrigins:  strings.Join(cfg.CORSOrigins, ","),
+			AllowHeaders:  "Content-Type, X-API-Key, Idempotency-Key",
+			AllowMethods:  "GET, POST, DELETE, OPTIONS",
+			ExposeHeaders: "Content-Range, Accept-Ranges, Content-Length",
+		}))
+	}
+	s.app.Use(s.withDeadline)
+	s.routes()
+	return s, nil
+}
+
+// App returns the Fiber app (tests use App().Test).
+func (s *Server) App() *fiber.App { return s.app }
+
+// Listen serves on addr until Shutdown.
+func (s *Server) Listen(addr string) error { return s.app.Listen(addr) }
+
+// Serve serves on ln until Shutdown.
+func (s *Server) Serve(ln net.Listener) error { return s.app.Listener(ln) }
+
+// Shutdown stops accepting requests and waits for those in flight until ctx ends.
+func (s *Server) Shutdown(ctx context.Context) error { return s.app.ShutdownWithContext(ctx) }
+
+// withDeadline gives each request a context bounded by the request timeout.
+func (s *Server) withDeadline(c *fiber.Ctx) error {
+	ctx, cancel := context.WithTimeout(context.Background(), s.cfg.RequestTimeout)
+	defer cancel()
+	c.SetUserContext(ctx)
+	return c.Next()
+}
+
+// randomSeed draws a seed in 0..2147483647 from crypto/rand.
+func randomSeed() int64 {
+	n, err := rand.Int(rand.Reader, big.NewInt(1<<31))
+	if err != nil {
+		panic("crypto/rand failed: " + err.Error())
+	}
+	return n.Int64()
+}

@@ -1,0 +1,206 @@
+//go:build dev
+
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"flag"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/sdk/client"
+
+	"github.com/gooni/gooni/activities/control"
+	"github.com/gooni/gooni/api"
+	"github.com/gooni/gooni/internal/artifact"
+	"github.com/gooni/gooni/internal/devtemporal"
+	"github.com/gooni/gooni/internal/pgcluster"
+	"github.com/gooni/gooni/internal/stack"
+	"github.com/gooni/gooni/internal/store"
+	"github.com/gooni/gooni/internal/temporalsetup"
+	"github.com/gooni/gooni/workers"
+	"github.com/gooni/gooni/settings"
+	"github.com/gooni/gooni/workflows"
+)
+
+func init() {
+	commands["dev"] = command{"run everything in one process: embedded Temporal and Web UI, local PostgreSQL, API, workers, CPU runner", runDev}
+}
+
+// searchAttributes are registered on the namespace so runs are filterable in the Web UI.
+var searchAttributes = map[string]enumspb.IndexedValueType{
+	workflows.SearchAttrModel: enumspb.INDEXED_VALUE_TYPE_KEYWORD,
+	workflows.SearchAttrType:  enumspb.INDEXED_VALUE_TYPE_KEYWORD,
+	workflows.SearchAttrLane:  enumspb.INDEXED_VALUE_TYPE_KEYWORD,
+}
+
+// runDev starts the whole product in one process and stops it cleanly on Ctrl-C. Parts are
+// stopped in reverse order of start.
+func runDev(ctx context.Context, args []string) (err error) {
+	fset := flag.NewFlagSet("dev", flag.ContinueOnError)
+	noGPU := fset.Bool("no-gpu-worker", false, "do not run the in-process GPU worker (run `gooni worker gpu` separately)")
+	if err := fset.Parse(args); err != nil {
+		return err
+	}
+	b, err := loadBase()
+	if err != nil {
+		return err
+	}
+	cfg, logger := b.cfg, b.logger
+	var stops []func()
+	defer func() {
+		for i := len(stops) - 1; i >= 0; i-- {
+			stops[i]()
+		}
+	}()
+	if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
+		return fmt.Errorf("GOONI_DATA_DIR %s: %w", cfg.DataDir, err)
+	}
+	dataDir, err := filepath.Abs(cfg.DataDir)
+	if err != nil {
+		return err
+	}
+	apiKey, generated, err := devAPIKey(cfg.APIKey, dataDir)
+	if err != nil {
+		return err
+	}
+	cat, err := stack.LoadCatalogue(cfg.SettingsPath)
+	if err != nil {
+		return err
+	}
+
+	dbURL := cfg.DatabaseURL
+	if dbURL == "" {
+		cluster, err := pgcluster.Start(ctx, pgcluster.Config{Dir: filepath.Join(dataDir, "postgres"), Port: cfg.DevPGPort, Logger: logger})
+		if err != nil {
+			return fmt.Errorf("start local PostgreSQL (or set DATABASE_URL): %w", err)
+		}
+		stops = append(stops, func() {
+			if err := cluster.Stop(context.Background()); err != nil {
+				logger.Error("stop postgres", "err", err)
+			}
+		})
+		dbURL = cluster.URL("gooni")
+	}
+	st, err := openStore(ctx, dbURL)
+	if err != nil {
+		return err
+	}
+	stops = append(stops, st.Close)
+
+	address, uiAddress := cfg.TemporalAddress, ""
+	if address == "" {
+		srv, err := devtemporal.Start(ctx, devtemporal.Config{
+			DataDir: filepath.Join(dataDir, "temporal"), Port: cfg.DevTemporalPort, UIPort: cfg.DevUIPort, UIEnabled: true,
+			Namespace: cfg.TemporalNamespace, SearchAttributes: searchAttributes, Logger: logger.With("component", "temporal-server"),
+		})
+		if err != nil {
+			return fmt.Errorf("start embedded Temporal: %w", err)
+		}
+		stops = append(stops, srv.Stop)
+		address, uiAddress = srv.FrontendAddress(), srv.UIAddress()
+	}
+	tc, err := stack.DialTemporal(ctx, address, cfg.TemporalNamespace, logger, dialWait)
+	if err != nil {
+		return err
+	}
+	stops = append(stops, tc.Close)
+	if cfg.TemporalAddress != "" {
+		if err := temporalsetup.EnsureSearchAttributes(ctx, tc, cfg.TemporalNamespace, searchAttributes); err != nil {
+			return err
+		}
+	}
+
+	arts, err := artifact.NewLocal(filepath.Join(dataDir, "artifacts"))
+	if err != nil {
+		return err
+	}
+	cw, err := stack.StartControlWorker(tc, workflows.ControlTaskQueue, st, control.Config{Retention: cfg.Retention, Logger: logger})
+	if err != nil {
+		return err
+	}
+	stops = append(stops, cw.Stop)
+	if !*noGPU {
+		if err := startDevGPUWorker(tc, cat, arts, st, dataDir, logger, &stops); err != nil {
+			return err
+		}
+	}
+
+	srv, err := api.New(api.Config{APIKey: apiKey, CORSOrigins: cfg.CORSOrigins, Namespace: cfg.TemporalNamespace, Logger: logger},
+		api.Deps{Store: st, Temporal: tc, Catalogue: cat, Artifacts: arts})
+	if err != nil {
+		return err
+	}
+	printBanner(cfg.HTTPAddr, uiAddress, cfg.TemporalNamespace, dataDir, apiKey, generated)
+	return serve(ctx, srv, cfg.HTTPAddr, logger)
+}
+
+// startDevGPUWorker runs a GPU worker in-process serving every lane with this binary's CPU runner.
+func startDevGPUWorker(tc client.Client, cat *settings.Catalogue, arts artifact.Store, st *store.Store, dataDir string, logger *slog.Logger, stops *[]func()) error {
+	cmd, err := selfRunnerCommand()
+	if err != nil {
+		return err
+	}
+	workDir := filepath.Join(dataDir, "work")
+	if err := os.MkdirAll(workDir, 0o755); err != nil {
+		return err
+	}
+	g, err := stack.StartGPUWorker(tc, cat, arts, workers.StoreReporter{Store: st}, stack.GPUWorkerConfig{
+		RunnerName: "cpu", RunnerCommand: cmd, WorkDir: workDir, Logger: logger.With("component", "gpu-worker"),
+	})
+	if err != nil {
+		return err
+	}
+	*stops = append(*stops, g.Stop)
+	return nil
+}
+
+// devAPIKey returns the configured key, or the one kept in the data dir, generating and keeping
+// one on first start.
+func devAPIKey(configured, dataDir string) (key string, generated bool, err error) {
+	if configured != "" {
+		return configured, false, nil
+	}
+	path := filepath.Join(dataDir, "api_key")
+	b, err := os.ReadFile(path)
+	if err == nil && len(strings.TrimSpace(string(b))) >= 16 {
+		return strings.TrimSpace(string(b)), false, nil
+	}
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return "", false, fmt.Errorf("read dev API key %s: %w", path, err)
+	}
+	raw := make([]byte, 24)
+	if _, err := rand.Read(raw); err != nil {
+		return "", false, err
+	}
+	key = hex.EncodeToString(raw)
+	if err := os.WriteFile(path, []byte(key+"\n"), 0o600); err != nil {
+		return "", false, fmt.Errorf("keep dev API key in %s: %w", path, err)
+	}
+	return key, true, nil
+}
+
+// printBanner tells the person who ran `make run` where everything is. The API key is printed
+// only when it was just generated (to the terminal, never to the log).
+func printBanner(httpAddr, uiAddress, namespace, dataDir, apiKey string, generated bool) {
+	fmt.Fprintf(os.Stdout, "\nGooni is running (dev mode, CPU runner: results are rendered stand-ins, not real model output)\n")
+	fmt.Fprintf(os.Stdout, "  API:        http://%s   (try: curl http://%s/health)\n", httpAddr, httpAddr)
+	if uiAddress != "" {
+		fmt.Fprintf(os.Stdout, "  Web UI:     %s/namespaces/%s/workflows\n", uiAddress, namespace)
+	}
+	fmt.Fprintf(os.Stdout, "  Data dir:   %s\n", dataDir)
+	if generated {
+		fmt.Fprintf(os.Stdout, "  API key:    %s   (generated once; kept in %s)\n", apiKey, filepath.Join(dataDir, "api_key"))
+	} else {
+		fmt.Fprintf(os.Stdout, "  API key:    from API_KEY or %s\n", filepath.Join(dataDir, "api_key"))
+	}
+	fmt.Fprintf(os.Stdout, "Press Ctrl-C to stop.\n\n")
+}

@@ -1,0 +1,220 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/gooni/gooni/activities/control"
+	"github.com/gooni/gooni/api"
+	"github.com/gooni/gooni/internal/artifact"
+	"github.com/gooni/gooni/internal/config"
+	"github.com/gooni/gooni/internal/stack"
+	"github.com/gooni/gooni/internal/store"
+	"github.com/gooni/gooni/runners/cpu"
+	"github.com/gooni/gooni/workers"
+	"github.com/gooni/gooni/workflows"
+)
+
+// dialWait is how long a process waits for Temporal to accept connections at start.
+const dialWait = 60 * time.Second
+
+// base is what every long-running process reads first.
+type base struct {
+	cfg    config.Config
+	logger *slog.Logger
+}
+
+func loadBase() (base, error) {
+	cfg, err := config.FromEnv(os.Getenv)
+	if err != nil {
+		return base{}, fmt.Errorf("configuration:\n%w", err)
+	}
+	return base{cfg: cfg, logger: stack.NewLogger(cfg, os.Stderr)}, nil
+}
+
+// openStore opens the database and applies migrations.
+func openStore(ctx context.Context, url string) (*store.Store, error) {
+	st, err := store.Open(ctx, url)
+	if err != nil {
+		return nil, err
+	}
+	if err := st.Migrate(ctx); err != nil {
+		st.Close()
+		return nil, err
+	}
+	return st, nil
+}
+
+func runMigrate(ctx context.Context, _ []string) error {
+	b, err := loadBase()
+	if err != nil {
+		return err
+	}
+	if b.cfg.DatabaseURL == "" {
+		return fmt.Errorf("DATABASE_URL is not set: set it to the PostgreSQL URL")
+	}
+	st, err := openStore(ctx, b.cfg.DatabaseURL)
+	if err != nil {
+		return err
+	}
+	st.Close()
+	b.logger.Info("migrations applied")
+	return nil
+}
+
+func runAPI(ctx context.Context, _ []string) error {
+	b, err := loadBase()
+	if err != nil {
+		return err
+	}
+	if err := b.cfg.RequireProduction(true, true); err != nil {
+		return err
+	}
+	cat, err := stack.LoadCatalogue(b.cfg.SettingsPath)
+	if err != nil {
+		return err
+	}
+	st, err := openStore(ctx, b.cfg.DatabaseURL)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	tc, err := stack.DialTemporal(ctx, b.cfg.TemporalAddress, b.cfg.TemporalNamespace, b.logger, dialWait)
+	if err != nil {
+		return err
+	}
+	defer tc.Close()
+	arts, err := artifact.NewLocal(filepath.Join(b.cfg.DataDir, "artifacts"))
+	if err != nil {
+		return err
+	}
+	srv, err := api.New(api.Config{APIKey: b.cfg.APIKey, CORSOrigins: b.cfg.CORSOrigins, Namespace: b.cfg.TemporalNamespace, Logger: b.logger},
+		api.Deps{Store: st, Temporal: tc, Catalogue: cat, Artifacts: arts})
+	if err != nil {
+		return err
+	}
+	return serve(ctx, srv, b.cfg.HTTPAddr, b.logger)
+}
+
+// serve runs the API until ctx ends, then shuts it down gracefully.
+func serve(ctx context.Context, srv *api.Server, addr string, logger *slog.Logger) error {
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Listen(addr) }()
+	logger.Info("api listening", "addr", addr)
+	select {
+	case err := <-errc:
+		return fmt.Errorf("api on %s: %w", addr, err)
+	case <-ctx.Done():
+	}
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	return srv.Shutdown(shutdownCtx)
+}
+
+func runControlWorker(ctx context.Context, _ []string) error {
+	b, err := loadBase()
+	if err != nil {
+		return err
+	}
+	if err := b.cfg.RequireProduction(true, false); err != nil {
+		return err
+	}
+	st, err := openStore(ctx, b.cfg.DatabaseURL)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	tc, err := stack.DialTemporal(ctx, b.cfg.TemporalAddress, b.cfg.TemporalNamespace, b.logger, dialWait)
+	if err != nil {
+		return err
+	}
+	defer tc.Close()
+	w, err := stack.StartControlWorker(tc, workflows.ControlTaskQueue, st, control.Config{Retention: b.cfg.Retention, Logger: b.logger})
+	if err != nil {
+		return err
+	}
+	b.logger.Info("control worker running")
+	<-ctx.Done()
+	w.Stop()
+	return nil
+}
+
+func runGPUWorker(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("worker gpu", flag.ContinueOnError)
+	models := fs.String("models", "", "comma-separated model ids whose lanes to serve (default: every model)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	b, err := loadBase()
+	if err != nil {
+		return err
+	}
+	if err := b.cfg.RequireProduction(true, false); err != nil {
+		return err
+	}
+	cat, err := stack.LoadCatalogue(b.cfg.SettingsPath)
+	if err != nil {
+		return err
+	}
+	st, err := openStore(ctx, b.cfg.DatabaseURL)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	tc, err := stack.DialTemporal(ctx, b.cfg.TemporalAddress, b.cfg.TemporalNamespace, b.logger, dialWait)
+	if err != nil {
+		return err
+	}
+	defer tc.Close()
+	arts, err := artifact.NewLocal(filepath.Join(b.cfg.DataDir, "artifacts"))
+	if err != nil {
+		return err
+	}
+	cmd, err := selfRunnerCommand()
+	if err != nil {
+		return err
+	}
+	g, err := stack.StartGPUWorker(tc, cat, arts, workers.StoreReporter{Store: st}, stack.GPUWorkerConfig{
+		Models: splitComma(*models), RunnerName: "cpu", RunnerCommand: cmd, Logger: b.logger,
+	})
+	if err != nil {
+		return err
+	}
+	b.logger.Info("gpu worker running", "models", *models)
+	<-ctx.Done()
+	g.Stop()
+	return nil
+}
+
+// selfRunnerCommand is the command that starts this binary's CPU runner.
+func selfRunnerCommand() ([]string, error) {
+	exe, err := os.Executable()
+	if err != nil {
+		return nil, fmt.Errorf("find own executable for the runner: %w", err)
+	}
+	return []string{exe, "runner", "cpu"}, nil
+}
+
+func runCPURunner(ctx context.Context, _ []string) error {
+	cfg, err := cpu.ConfigFromEnv()
+	if err != nil {
+		return err
+	}
+	return cpu.Main(ctx, os.Stdin, os.Stdout, os.Stderr, cfg)
+}
+
+func splitComma(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}

@@ -1,0 +1,80 @@
+// Package workers says which workflows and activities run where: the control worker on the
+// control task queue, and GPU workers on the task queues of the lanes they serve.
+package workers
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/worker"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/gooni/gooni/activities/control"
+	"github.com/gooni/gooni/activities/gpu"
+	"github.com/gooni/gooni/internal/store"
+	"github.com/gooni/gooni/workflows"
+)
+
+// HeartbeatThrottle is the longest a GPU worker holds back a heartbeat. The SDK's default is
+// 0.8 × the heartbeat timeout, which would hide progress for tens of seconds.
+const HeartbeatThrottle = 200 * time.Millisecond
+
+// NewControl returns the control worker on taskQueue (workflows.ControlTaskQueue unless a
+// deployment or test chooses another): GenerationWorkflow and the activities that record task
+// state. Start it with Start or Run.
+func NewControl(c client.Client, taskQueue string, acts *control.Activities) worker.Worker {
+	w := worker.New(c, taskQueue, worker.Options{})
+	w.RegisterWorkflowWithOptions(workflows.GenerationWorkflow, workflow.RegisterOptions{Name: workflows.GenerationWorkflowName})
+	acts.Register(w)
+	return w
+}
+
+// Lane is one task queue a GPU worker serves.
+type Lane struct {
+	// TaskQueue is the lane's Temporal task queue.
+	TaskQueue string
+	// Concurrency is how many generations of this lane the worker runs at once.
+	Concurrency int
+}
+
+// NewGPU returns one worker per lane, each running the GPU activity.
+func NewGPU(c client.Client, lanes []Lane, acts *gpu.Activities) ([]worker.Worker, error) {
+	ws := make([]worker.Worker, 0, len(lanes))
+	seen := map[string]bool{}
+	for _, l := range lanes {
+		if l.TaskQueue == "" {
+			return nil, fmt.Errorf("gpu worker: a lane has no task queue")
+		}
+		if seen[l.TaskQueue] {
+			return nil, fmt.Errorf("gpu worker: lane %s listed twice", l.TaskQueue)
+		}
+		seen[l.TaskQueue] = true
+		w := worker.New(c, l.TaskQueue, worker.Options{
+			MaxConcurrentActivityExecutionSize: max(l.Concurrency, 1),
+			MaxHeartbeatThrottleInterval:       HeartbeatThrottle,
+			DefaultHeartbeatThrottleInterval:   HeartbeatThrottle,
+			DisableWorkflowWorker:              true,
+		})
+		acts.Register(w)
+		ws = append(ws, w)
+	}
+	return ws, nil
+}
+
+// StoreReporter reports GPU progress straight to the task record. It serves GPU workers that
+// share the application database (dev mode, single-host deployments).
+type StoreReporter struct {
+	Store *store.Store
+}
+
+// Started implements gpu.Reporter.
+func (r StoreReporter) Started(ctx context.Context, taskID, lane, laneMode string, attempt int) error {
+	return r.Store.MarkProcessing(ctx, taskID, lane, laneMode, attempt)
+}
+
+// Progress implements gpu.Reporter.
+func (r StoreReporter) Progress(ctx context.Context, taskID string, progress float64, stage, detail string) error {
+	return r.Store.UpdateProgress(ctx, taskID, progress, stage, detail)
+}
