@@ -147,10 +147,11 @@ func (s *Server) start(ctx context.Context, dataDir string) error {
 	if err != nil {
 		return fmt.Errorf("create server: %w", err)
 	}
+	// Set before Start: when Start fails half-way, Stop stops the services that did start.
+	s.temporal = server
 	if err := server.Start(); err != nil {
 		return fmt.Errorf("start server: %w", err)
 	}
-	s.temporal = server
 
 	if err := s.waitReady(ctx); err != nil {
 		return err

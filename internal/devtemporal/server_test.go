@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -221,4 +222,41 @@ func rss() string {
 		}
 	}
 	return "n/a"
+}
+
+func TestStartFailsFastOnATakenPortAndReleasesTheDataDir(t *testing.T) {
+	t.Parallel()
+	taken, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer func() { _ = taken.Close() }()
+
+	dir := t.TempDir()
+	cfg := testConfig(t, dir)
+	cfg.Port = taken.Addr().(*net.TCPAddr).Port
+	_, err = Start(context.Background(), cfg)
+	require.ErrorContains(t, err, "temporal frontend port")
+
+	lock, err := lockDataDir(dir)
+	require.NoError(t, err, "a failed Start must release the data dir")
+	lock.release()
+}
+
+func TestConfigValidationNamesTheField(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name string
+		cfg  Config
+		want string
+	}{
+		{"no data dir", Config{}, "DataDir is required"},
+		{"host name", Config{DataDir: "x", Host: "localhost"}, `Host "localhost" is not an IP address`},
+		{"UI on the frontend port", Config{DataDir: "x", UIEnabled: true, UIPort: DefaultPort}, "UIPort 7233 equals Port"},
+		{"short retention", Config{DataDir: "x", Retention: time.Hour}, "Retention 1h0m0s is below"},
+		{"untyped attribute", Config{DataDir: "x", SearchAttributes: map[string]enumspb.IndexedValueType{"A": 0}}, `SearchAttributes: "A" needs a name and a type`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			require.ErrorContains(t, tc.cfg.withDefaults().validate(), tc.want)
+		})
+	}
+	require.NoError(t, Config{DataDir: "x"}.withDefaults().validate())
 }
