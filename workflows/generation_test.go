@@ -7,8 +7,8 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/mock"
-	enumspb "go.temporal.io/api/enums/v1"
 	"github.com/stretchr/testify/require"
+	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/testsuite"

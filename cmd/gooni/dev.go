@@ -15,7 +15,6 @@ import (
 	"path/filepath"
 	"strings"
 
-	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
 
 	"github.com/gooni/gooni/activities/control"
@@ -26,8 +25,8 @@ import (
 	"github.com/gooni/gooni/internal/stack"
 	"github.com/gooni/gooni/internal/store"
 	"github.com/gooni/gooni/internal/temporalsetup"
-	"github.com/gooni/gooni/workers"
 	"github.com/gooni/gooni/settings"
+	"github.com/gooni/gooni/workers"
 	"github.com/gooni/gooni/workflows"
 )
 
@@ -35,12 +34,6 @@ func init() {
 	commands["dev"] = command{"run everything in one process: embedded Temporal and Web UI, local PostgreSQL, API, workers, CPU runner", runDev}
 }
 
-// searchAttributes are registered on the namespace so runs are filterable in the Web UI.
-var searchAttributes = map[string]enumspb.IndexedValueType{
-	workflows.SearchAttrModel: enumspb.INDEXED_VALUE_TYPE_KEYWORD,
-	workflows.SearchAttrType:  enumspb.INDEXED_VALUE_TYPE_KEYWORD,
-	workflows.SearchAttrLane:  enumspb.INDEXED_VALUE_TYPE_KEYWORD,
-}
 
 // runDev starts the whole product in one process and stops it cleanly on Ctrl-C. Parts are
 // stopped in reverse order of start.
@@ -100,7 +93,7 @@ func runDev(ctx context.Context, args []string) (err error) {
 	if address == "" {
 		srv, err := devtemporal.Start(ctx, devtemporal.Config{
 			DataDir: filepath.Join(dataDir, "temporal"), Port: cfg.DevTemporalPort, UIPort: cfg.DevUIPort, UIEnabled: true,
-			Namespace: cfg.TemporalNamespace, SearchAttributes: searchAttributes, Logger: logger.With("component", "temporal-server"),
+			Namespace: cfg.TemporalNamespace, SearchAttributes: temporalsetup.SearchAttributes(), Logger: logger.With("component", "temporal-server"),
 		})
 		if err != nil {
 			return fmt.Errorf("start embedded Temporal: %w", err)
@@ -114,7 +107,7 @@ func runDev(ctx context.Context, args []string) (err error) {
 	}
 	stops = append(stops, tc.Close)
 	if cfg.TemporalAddress != "" {
-		if err := temporalsetup.EnsureSearchAttributes(ctx, tc, cfg.TemporalNamespace, searchAttributes); err != nil {
+		if err := temporalsetup.EnsureSearchAttributes(ctx, tc, cfg.TemporalNamespace, temporalsetup.SearchAttributes()); err != nil {
 			return err
 		}
 	}
