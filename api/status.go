@@ -2,6 +2,7 @@ package api
 
 import (
 	"errors"
+	"math"
 	"net/http"
 	"time"
 
@@ -42,7 +43,7 @@ func (s *Server) status(c *fiber.Ctx) error {
 		return err
 	}
 	resp := statusResponse{
-		TaskID: t.ID, Status: t.Status, Progress: t.Progress, Stage: t.Stage, StageDetail: t.StageDetail,
+		TaskID: t.ID, Status: t.Status, Progress: math.Round(t.Progress*10) / 10, Stage: t.Stage, StageDetail: t.StageDetail,
 		LaneMode: t.LaneMode, ErrorCode: t.ErrorCode, ErrorMsg: t.ErrorMsg,
 		CreatedAt: t.CreatedAt, UpdatedAt: t.UpdatedAt,
 		Model: t.Model, Type: t.Type, Mode: t.Mode, Width: t.Width, Height: t.Height, Seed: t.Seed, Attempt: t.Attempt,
