@@ -27,6 +27,12 @@ vet:
 	$(GO) vet ./...
 	$(GO) vet -tags dev ./cmd/...
 
+## bench: build bin/gooni-bench and run it: a whole stack in-process on loopback, measured against
+## a bare Temporal workflow in the same run (prints `BENCH <name> <value> <unit>`; see bench/README.md)
+bench: deps
+	$(GO) build -o $(BIN)/gooni-bench ./bench/cmd/gooni-bench
+	$(BIN)/gooni-bench $(BENCHFLAGS)
+
 ## lint: vet plus staticcheck
 lint: vet
 	$(GO) run honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION) ./...
@@ -36,7 +42,7 @@ check-prod-binary:
 	@if $(GO) list -deps ./cmd/gooni | grep -q '^go.temporal.io/server'; then \
 		echo "the production binary links go.temporal.io/server: only the dev build (-tags dev) may"; exit 1; fi
 
-## deps: install the PostgreSQL server binaries when missing and DATABASE_URL is unset
+## deps: install the PostgreSQL server binaries (when DATABASE_URL is unset) and ffmpeg when missing
 deps:
 	@if [ -z "$$DATABASE_URL" ] && ! command -v initdb >/dev/null 2>&1 && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then \
 		if [ "$$(id -u)" = 0 ]; then \
@@ -44,6 +50,14 @@ deps:
 			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; \
 		else \
 			echo "PostgreSQL server binaries are missing: run 'sudo apt-get install postgresql', or set DATABASE_URL"; exit 1; \
+		fi; \
+	fi
+	@if ! command -v ffmpeg >/dev/null 2>&1 || ! command -v ffprobe >/dev/null 2>&1; then \
+		if [ "$$(id -u)" = 0 ]; then \
+			echo "installing ffmpeg (apt-get install ffmpeg): the CPU runner encodes videos with it"; \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq ffmpeg >/dev/null; \
+		else \
+			echo "ffmpeg is missing (the CPU runner encodes videos with it, the tests probe them with ffprobe): run 'sudo apt-get install ffmpeg'"; exit 1; \
 		fi; \
 	fi
 

@@ -12,6 +12,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"github.com/google/uuid"
 	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
 
@@ -36,6 +37,10 @@ type generateResponse struct {
 // generate validates a generation, stores its reference images, records the task and starts
 // its workflow. Nothing is left behind when any step fails.
 func (s *Server) generate(c *fiber.Ctx) error {
+	key, err := idempotencyKey(c)
+	if err != nil {
+		return err
+	}
 	body := bytes.Clone(c.Body())
 	if err := checkJSONObject(body); err != nil {
 		return err
@@ -48,20 +53,24 @@ func (s *Server) generate(c *fiber.Ctx) error {
 		}
 		return err
 	}
-	taskID, err := s.submit(c.UserContext(), req)
+	if key != "" {
+		return s.generateOnce(c, key, body, req)
+	}
+	taskID, _, err := s.submit(c.UserContext(), req, nil)
 	if err != nil {
 		return err
 	}
 	return c.Status(http.StatusAccepted).JSON(generateResponse{TaskID: taskID, Status: store.StatusPending})
 }
 
-// submit stores the inputs, records the task and starts its workflow, undoing what it did when
-// a later step fails.
-func (s *Server) submit(ctx context.Context, req *settings.Request) (string, error) {
-	taskID := uuid.NewString()
+// submit stores the inputs, records the task (with its idempotency key, when idem is set) and
+// starts its workflow, undoing what it did when a later step fails. When another task holds the
+// key, nothing is created and held is the key's record.
+func (s *Server) submit(ctx context.Context, req *settings.Request, idem *idempotency) (taskID string, held *store.IdempotencyKey, err error) {
+	taskID = uuid.NewString()
 	inputs, refs, err := s.storeInputs(ctx, taskID, req)
 	if err != nil {
-		return "", err
+		return "", nil, err
 	}
 	task := &store.Task{
 		ID:             taskID,
@@ -81,25 +90,31 @@ func (s *Server) submit(ctx context.Context, req *settings.Request) (string, err
 		Seed:           req.Seed,
 		OutputFormat:   outputFormat(req),
 	}
-	if err := s.deps.Store.CreateTask(ctx, task); err != nil {
+	held, err = s.createTask(ctx, task, idem)
+	if err != nil || held != nil {
 		s.deleteInputs(refs)
-		return "", fmt.Errorf("create task: %w", err)
+		if err != nil {
+			return "", nil, fmt.Errorf("create task: %w", err)
+		}
+		return "", held, nil
 	}
 	if err := s.startWorkflow(ctx, task, req, refs); err != nil {
 		s.cfg.Logger.Error("start workflow", "task_id", taskID, "err", err)
+		// Deleting the task deletes its idempotency key too (on delete cascade), so a retry
+		// with the key submits afresh instead of finding a task that is gone.
 		if derr := s.deps.Store.DeleteTask(context.WithoutCancel(ctx), taskID); derr != nil {
 			s.cfg.Logger.Error("undo task", "task_id", taskID, "err", derr)
 		}
 		s.deleteInputs(refs)
-		return "", newError(http.StatusServiceUnavailable, "orchestrator_unavailable",
-			"The generation could not be started.", "Try again in a moment.")
+		return "", nil, errOrchestratorUnavailable("The generation could not be started.")
 	}
-	return taskID, nil
+	return taskID, nil, nil
 }
 
 // startWorkflow starts the task's GenerationWorkflow with the model's runtime rules.
 func (s *Server) startWorkflow(ctx context.Context, task *store.Task, req *settings.Request, refs []workflows.InputRef) error {
 	rt := req.Model.Runtime
+	shared := s.deps.Catalogue.SharedLane()
 	in := workflows.GenerationInput{
 		TaskID: task.ID,
 		Model:  task.Model,
@@ -117,6 +132,11 @@ func (s *Server) startWorkflow(ctx context.Context, task *store.Task, req *setti
 				MaxInterval:        rt.Retry.MaxInterval,
 				NonRetryableCodes:  rt.Retry.NonRetryableCodes,
 			},
+		},
+		Shared: workflows.SharedLane{
+			TaskQueue: shared.TaskQueue,
+			MaxDepth:  shared.MaxDepth,
+			MaxWait:   shared.MaxWait,
 		},
 		Request: workflows.Request{
 			Prompt:         req.Prompt,
@@ -137,6 +157,12 @@ func (s *Server) startWorkflow(ctx context.Context, task *store.Task, req *setti
 		TypedSearchAttributes: temporal.NewSearchAttributes(
 			attrModel.ValueSet(task.Model), attrType.ValueSet(task.Type), attrLane.ValueSet(rt.Lane)),
 	}, workflows.GenerationWorkflowName, in)
+	var started *serviceerror.WorkflowExecutionAlreadyStarted
+	if errors.As(err, &started) {
+		// Task ids are fresh UUIDs: only this task's own earlier start (a replayed submission
+		// that resumed it) can hold its workflow id.
+		return nil
+	}
 	return err
 }
 

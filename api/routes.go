@@ -10,4 +10,8 @@ func (s *Server) routes() {
 	a.Get("/status/:task_id", s.requireAPIKey, s.status)
 	a.Get("/results/:task_id", s.requireAPIKey, s.result)
 	a.Get("/preview/:task_id", s.requireAPIKey, s.preview)
+
+	a.Delete("/tasks/:task_id", s.requireAPIKey, s.cancel)
+	a.Post("/tasks/:task_id/cancel", s.requireAPIKey, s.cancel)
+	a.Get("/tasks/:task_id/events", s.requireAPIKey, s.events)
 }

@@ -44,6 +44,18 @@ type Config struct {
 	Logger *slog.Logger
 	// Seed returns a random seed for requests with seed −1. Default: crypto/rand in 0..2^31−1.
 	Seed func() int64
+	// IdempotencyTTL is how long an Idempotency-Key of POST /generate is remembered; an older
+	// key is treated as new. Default 24h.
+	IdempotencyTTL time.Duration
+	// MaxStreams bounds the concurrent GET /tasks/{id}/events streams of this process; more
+	// are refused with 503 too_many_streams. Default 1000.
+	MaxStreams int
+	// StreamPoll is how often a stream reads its task's record. Default 200ms (the GPU worker
+	// writes progress at most every 200ms).
+	StreamPoll time.Duration
+	// StreamKeepAlive is how often an idle stream sends a comment, so proxies keep it open and
+	// a client that left is noticed. Default 15s.
+	StreamKeepAlive time.Duration
 }
 
 func (c Config) withDefaults() Config {
@@ -64,6 +76,18 @@ func (c Config) withDefaults() Config {
 	}
 	if c.Seed == nil {
 		c.Seed = randomSeed
+	}
+	if c.IdempotencyTTL <= 0 {
+		c.IdempotencyTTL = 24 * time.Hour
+	}
+	if c.MaxStreams <= 0 {
+		c.MaxStreams = 1000
+	}
+	if c.StreamPoll <= 0 {
+		c.StreamPoll = 200 * time.Millisecond
+	}
+	if c.StreamKeepAlive <= 0 {
+		c.StreamKeepAlive = 15 * time.Second
 	}
 	return c
 }
@@ -90,10 +114,12 @@ type Deps struct {
 
 // Server is the HTTP API.
 type Server struct {
-	cfg  Config
-	deps Deps
-	keys keyChecker
-	app  *fiber.App
+	cfg     Config
+	deps    Deps
+	keys    keyChecker
+	app     *fiber.App
+	streams streamGauge
+	pollers *lanePollers
 }
 
 // New builds the API; serve it with Listen or App().Test.
@@ -102,7 +128,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
-	s := &Server{cfg: cfg, deps: deps, keys: newKeyChecker(cfg.APIKey)}
+	s := &Server{cfg: cfg, deps: deps, keys: newKeyChecker(cfg.APIKey), pollers: &lanePollers{temporal: deps.Temporal}}
 	s.app = fiber.New(fiber.Config{
 		AppName:               "gooni",
 		BodyLimit:             cfg.BodyLimit,
@@ -120,7 +146,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 			AllowOrigins:  strings.Join(cfg.CORSOrigins, ","),
 			AllowHeaders:  "Content-Type, X-API-Key, Idempotency-Key",
 			AllowMethods:  "GET, POST, DELETE, OPTIONS",
-			ExposeHeaders: "Content-Range, Accept-Ranges, Content-Length",
+			ExposeHeaders: "Content-Range, Accept-Ranges, Content-Length, Idempotent-Replayed",
 		}))
 	}
 	s.app.Use(s.withDeadline)

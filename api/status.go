@@ -11,8 +11,8 @@ import (
 	"github.com/gooni/gooni/internal/store"
 )
 
-// statusResponse is the answer to GET /status/{task_id}; the first fields are the contract
-// existing clients use.
+// statusResponse is the answer to GET /status/{task_id} and the data of every status event of
+// GET /tasks/{task_id}/events; the first fields are the contract existing clients use.
 type statusResponse struct {
 	TaskID      string    `json:"task_id"`
 	Status      string    `json:"status"`
@@ -34,6 +34,23 @@ type statusResponse struct {
 	Height  int    `json:"height"`
 	Seed    int64  `json:"seed"`
 	Attempt int    `json:"attempt"`
+
+	Metadata statusMetadata `json:"metadata"`
+}
+
+// statusMetadata says how the run is going beyond its status: which attempt runs, why the last
+// one failed while retries go on, and why the task left its dedicated lane.
+type statusMetadata struct {
+	Attempt int `json:"attempt"`
+	// LastError is null until an attempt fails.
+	LastError      *lastError `json:"last_error"`
+	FallbackReason string     `json:"fallback_reason"`
+}
+
+// lastError is the last failed attempt's stable code and a message a person can act on.
+type lastError struct {
+	Code    string `json:"code"`
+	Message string `json:"message"`
 }
 
 // status answers a task's state from its record.
@@ -42,17 +59,26 @@ func (s *Server) status(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	return c.JSON(newStatusResponse(t))
+}
+
+// newStatusResponse shapes a task record as the status answer.
+func newStatusResponse(t *store.Task) statusResponse {
 	resp := statusResponse{
 		TaskID: t.ID, Status: t.Status, Progress: math.Round(t.Progress*10) / 10, Stage: t.Stage, StageDetail: t.StageDetail,
 		LaneMode: t.LaneMode, ErrorCode: t.ErrorCode, ErrorMsg: t.ErrorMsg,
 		CreatedAt: t.CreatedAt, UpdatedAt: t.UpdatedAt,
 		Model: t.Model, Type: t.Type, Mode: t.Mode, Width: t.Width, Height: t.Height, Seed: t.Seed, Attempt: t.Attempt,
+		Metadata: statusMetadata{Attempt: t.Attempt, FallbackReason: t.FallbackReason},
+	}
+	if t.LastErrorCode != "" {
+		resp.Metadata.LastError = &lastError{Code: t.LastErrorCode, Message: t.LastErrorMsg}
 	}
 	if t.Status == store.StatusDone {
 		resp.ResultURL = "/results/" + t.ID
 		resp.PreviewURL = "/preview/" + t.ID
 	}
-	return c.JSON(resp)
+	return resp
 }
 
 // task loads the task named by the route, answering 404 task_not_found when absent.

@@ -74,6 +74,11 @@ func (r StoreReporter) Started(ctx context.Context, taskID, lane, laneMode strin
 	return r.Store.MarkProcessing(ctx, taskID, lane, laneMode, attempt)
 }
 
+// AttemptFailed implements gpu.Reporter.
+func (r StoreReporter) AttemptFailed(ctx context.Context, taskID string, attempt int, code, message string) error {
+	return r.Store.RecordAttemptFailure(ctx, taskID, attempt, code, message)
+}
+
 // Progress implements gpu.Reporter.
 func (r StoreReporter) Progress(ctx context.Context, taskID string, progress float64, stage, detail string) error {
 	return r.Store.UpdateProgress(ctx, taskID, progress, stage, detail)

@@ -23,6 +23,10 @@ const (
 	FinishTaskActivity = "FinishTask"
 	// FailTaskActivity records a failure with its stable code (control queue).
 	FailTaskActivity = "FailTask"
+	// CancelTaskActivity records a cancellation and removes what the run stored (control queue).
+	CancelTaskActivity = "CancelTask"
+	// AdmitSharedActivity admits a task to the shared lane when its depth allows (control queue).
+	AdmitSharedActivity = "AdmitShared"
 )
 
 // Search attribute names registered on the namespace so operators can filter runs in the Web UI.
@@ -81,6 +85,14 @@ type Request struct {
 	Inputs         []InputRef     `json:"inputs"`
 }
 
+// SharedLane is the shared degraded lane a task falls back to when no dedicated worker starts it
+// in time. An empty TaskQueue disables the fallback.
+type SharedLane struct {
+	TaskQueue string        `json:"task_queue"`
+	MaxDepth  int           `json:"max_depth"`
+	MaxWait   time.Duration `json:"max_wait"`
+}
+
 // GenerationInput starts a GenerationWorkflow. Everything in it is small: references to stored
 // inputs are artifact keys.
 type GenerationInput struct {
@@ -88,8 +100,9 @@ type GenerationInput struct {
 	Model   string  `json:"model"`
 	Type    string  `json:"type"`
 	Mode    string  `json:"mode"`
-	Runtime Runtime `json:"runtime"`
-	Request Request `json:"request"`
+	Runtime Runtime    `json:"runtime"`
+	Shared  SharedLane `json:"shared"`
+	Request Request    `json:"request"`
 }
 
 // GenerationResult is what GenerationWorkflow returns.
@@ -135,6 +148,34 @@ type FailTaskInput struct {
 	TaskID  string `json:"task_id"`
 	Code    string `json:"code"`
 	Message string `json:"message"`
+}
+
+// CancelTaskInput records a cancelled generation. ResultKey and PreviewKey are set when the GPU
+// activity had already stored them; they are removed.
+type CancelTaskInput struct {
+	TaskID     string `json:"task_id"`
+	ResultKey  string `json:"result_key,omitempty"`
+	PreviewKey string `json:"preview_key,omitempty"`
+}
+
+// CancelTaskOutput says whether the task ended cancelled, or had already ended as Status.
+type CancelTaskOutput struct {
+	Cancelled bool   `json:"cancelled"`
+	Status    string `json:"status"`
+}
+
+// AdmitSharedInput asks to move a task to the shared lane.
+type AdmitSharedInput struct {
+	TaskID   string `json:"task_id"`
+	Lane     string `json:"lane"`
+	Reason   string `json:"reason"`
+	MaxDepth int    `json:"max_depth"`
+}
+
+// AdmitSharedOutput says whether the task was admitted and how many tasks were waiting.
+type AdmitSharedOutput struct {
+	Admitted bool `json:"admitted"`
+	Depth    int  `json:"depth"`
 }
 
 // Progress is the heartbeat detail of the GPU activity: real model progress, visible to

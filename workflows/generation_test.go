@@ -37,6 +37,7 @@ func sampleInput() workflows.GenerationInput {
 				NonRetryableCodes:  []string{failure.InvalidInput, failure.GPUMemoryExceeded},
 			},
 		},
+		Shared: workflows.SharedLane{TaskQueue: "gpu-shared", MaxDepth: 25, MaxWait: 30 * time.Second},
 		Request: workflows.Request{Prompt: "a cat", Width: 512, Height: 512, Seed: 42, OutputFormat: "png",
 			Params: map[string]any{"steps": 25}},
 	}
@@ -55,6 +56,12 @@ func setup(t *testing.T) *testsuite.TestWorkflowEnvironment {
 		activity.RegisterOptions{Name: workflows.FinishTaskActivity})
 	env.RegisterActivityWithOptions(func(context.Context, workflows.FailTaskInput) error { return nil },
 		activity.RegisterOptions{Name: workflows.FailTaskActivity})
+	env.RegisterActivityWithOptions(func(context.Context, workflows.CancelTaskInput) (workflows.CancelTaskOutput, error) {
+		return workflows.CancelTaskOutput{}, errors.New("not mocked")
+	}, activity.RegisterOptions{Name: workflows.CancelTaskActivity})
+	env.RegisterActivityWithOptions(func(context.Context, workflows.AdmitSharedInput) (workflows.AdmitSharedOutput, error) {
+		return workflows.AdmitSharedOutput{}, errors.New("not mocked")
+	}, activity.RegisterOptions{Name: workflows.AdmitSharedActivity})
 	return env
 }
 
@@ -156,13 +163,15 @@ func TestGenerationWorkflowDoesNotRetryNonRetryableCodes(t *testing.T) {
 func TestGenerationWorkflowFailsWithWorkerStartTimeoutWhenNoWorkerPicksItUp(t *testing.T) {
 	t.Parallel()
 	env := setup(t)
+	in := sampleInput()
+	in.Shared = workflows.SharedLane{} // no shared lane configured: no fallback
 	env.OnActivity(workflows.RunGenerationActivity, mock.Anything, mock.Anything).Return(
 		workflows.RunGenerationOutput{}, temporal.NewTimeoutError(enumspb.TIMEOUT_TYPE_SCHEDULE_TO_START, nil))
 	var failed workflows.FailTaskInput
 	env.OnActivity(workflows.FailTaskActivity, mock.Anything, mock.Anything).Return(
 		func(_ context.Context, in workflows.FailTaskInput) error { failed = in; return nil }).Once()
 
-	env.ExecuteWorkflow(workflows.GenerationWorkflowName, sampleInput())
+	env.ExecuteWorkflow(workflows.GenerationWorkflowName, in)
 	require.NoError(t, env.GetWorkflowError())
 	require.Equal(t, failure.WorkerStartTimeout, failed.Code)
 	require.Contains(t, failed.Message, "No GPU worker")

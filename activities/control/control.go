@@ -13,6 +13,7 @@ import (
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/temporal"
 
+	"github.com/gooni/gooni/internal/artifact"
 	"github.com/gooni/gooni/internal/store"
 	"github.com/gooni/gooni/workflows"
 )
@@ -47,13 +48,14 @@ func (c Config) withDefaults() Config {
 // Activities records task outcomes. Register it on the control task queue with
 // Register.
 type Activities struct {
-	store *store.Store
-	cfg   Config
+	store     *store.Store
+	artifacts artifact.Store
+	cfg       Config
 }
 
-// New returns the control activities over st.
-func New(st *store.Store, cfg Config) *Activities {
-	return &Activities{store: st, cfg: cfg.withDefaults()}
+// New returns the control activities over st; arts is where cancelled runs' files are removed.
+func New(st *store.Store, arts artifact.Store, cfg Config) *Activities {
+	return &Activities{store: st, artifacts: arts, cfg: cfg.withDefaults()}
 }
 
 // FinishTask records a successful generation: status done, result and preview keys, expiry.
@@ -83,6 +85,43 @@ func (a *Activities) FailTask(ctx context.Context, in workflows.FailTaskInput) e
 	}
 	a.cfg.Logger.Info("task failed", "task_id", in.TaskID, "code", in.Code, "changed", changed)
 	return nil
+}
+
+// CancelTask records a cancelled generation and removes the files its run had stored. A task
+// that had already finished keeps its state and files; the output says which.
+func (a *Activities) CancelTask(ctx context.Context, in workflows.CancelTaskInput) (workflows.CancelTaskOutput, error) {
+	changed, err := a.store.CancelTask(ctx, in.TaskID)
+	if errors.Is(err, store.ErrConflict) {
+		t, gerr := a.store.GetTask(ctx, in.TaskID)
+		if gerr != nil {
+			return workflows.CancelTaskOutput{}, a.classify("cancel task", in.TaskID, gerr)
+		}
+		a.cfg.Logger.Info("cancel arrived after the task ended", "task_id", in.TaskID, "status", t.Status)
+		return workflows.CancelTaskOutput{Cancelled: false, Status: t.Status}, nil
+	}
+	if err != nil {
+		return workflows.CancelTaskOutput{}, a.classify("cancel task", in.TaskID, err)
+	}
+	for _, key := range []string{in.ResultKey, in.PreviewKey} {
+		if key == "" {
+			continue
+		}
+		if err := a.artifacts.Delete(ctx, key); err != nil {
+			return workflows.CancelTaskOutput{}, fmt.Errorf("remove %s of cancelled task %s: %w", key, in.TaskID, err)
+		}
+	}
+	a.cfg.Logger.Info("task cancelled", "task_id", in.TaskID, "changed", changed)
+	return workflows.CancelTaskOutput{Cancelled: true, Status: store.StatusCancelled}, nil
+}
+
+// AdmitShared moves a task to the shared lane when fewer than MaxDepth tasks wait there.
+func (a *Activities) AdmitShared(ctx context.Context, in workflows.AdmitSharedInput) (workflows.AdmitSharedOutput, error) {
+	ok, depth, err := a.store.AdmitShared(ctx, in.TaskID, in.Lane, in.Reason, in.MaxDepth)
+	if err != nil {
+		return workflows.AdmitSharedOutput{}, a.classify("admit shared", in.TaskID, err)
+	}
+	a.cfg.Logger.Info("shared lane admission", "task_id", in.TaskID, "admitted", ok, "depth", depth, "reason", in.Reason)
+	return workflows.AdmitSharedOutput{Admitted: ok, Depth: depth}, nil
 }
 
 // classify makes store errors that retrying cannot fix non-retryable; everything else (a

@@ -11,4 +11,6 @@ import (
 func (a *Activities) Register(w worker.ActivityRegistry) {
 	w.RegisterActivityWithOptions(a.FinishTask, activity.RegisterOptions{Name: workflows.FinishTaskActivity})
 	w.RegisterActivityWithOptions(a.FailTask, activity.RegisterOptions{Name: workflows.FailTaskActivity})
+	w.RegisterActivityWithOptions(a.CancelTask, activity.RegisterOptions{Name: workflows.CancelTaskActivity})
+	w.RegisterActivityWithOptions(a.AdmitShared, activity.RegisterOptions{Name: workflows.AdmitSharedActivity})
 }

@@ -37,6 +37,13 @@ type Reporter interface {
 	Started(ctx context.Context, taskID, lane, laneMode string, attempt int) error
 	// Progress records progress (0..100), stage and a detail such as "step 5/25".
 	Progress(ctx context.Context, taskID string, progress float64, stage, detail string) error
+	// AttemptFailed records why an attempt failed, so the status shows it while Temporal retries.
+	AttemptFailed(ctx context.Context, taskID string, attempt int, code, message string) error
+}
+
+// modelRunner runs a generation on some runner of a model.
+type modelRunner interface {
+	Generate(ctx context.Context, model string, req runner.GenerateRequest, onProgress func(runner.Progress)) (*runner.Result, string, error)
 }
 
 // Config configures the GPU activity.
@@ -69,14 +76,16 @@ func (c Config) withDefaults() Config {
 // Activities runs generations. Register it on each lane's task queue with Register.
 type Activities struct {
 	artifacts artifact.Store
-	runners   *Runners
+	dedicated *Runners
+	shared    *Switcher
 	reporter  Reporter
 	cfg       Config
 }
 
-// New returns the GPU activities.
-func New(artifacts artifact.Store, runners *Runners, reporter Reporter, cfg Config) *Activities {
-	return &Activities{artifacts: artifacts, runners: runners, reporter: reporter, cfg: cfg.withDefaults()}
+// New returns the GPU activities: dedicated runs tasks of the models' own lanes, shared (nil
+// when the worker does not serve the shared lane) those of the shared lane.
+func New(artifacts artifact.Store, dedicated *Runners, shared *Switcher, reporter Reporter, cfg Config) *Activities {
+	return &Activities{artifacts: artifacts, dedicated: dedicated, shared: shared, reporter: reporter, cfg: cfg.withDefaults()}
 }
 
 // RunGeneration runs one generation on a warm runner of the model and stores its result and
@@ -88,8 +97,13 @@ func (a *Activities) RunGeneration(ctx context.Context, in workflows.RunGenerati
 	log := a.cfg.Logger.With("task_id", in.TaskID, "model", in.Model, "lane", in.Lane,
 		"workflow_id", info.WorkflowExecution.ID, "attempt", info.Attempt)
 	laneMode := LaneDedicated
+	var runners modelRunner = a.dedicated
 	if a.cfg.SharedLane != "" && in.Lane == a.cfg.SharedLane {
 		laneMode = LaneShared
+		if a.shared == nil {
+			return workflows.RunGenerationOutput{}, temporal.NewApplicationError("this worker does not serve the shared lane", failure.Internal)
+		}
+		runners = a.shared
 	}
 	progress := newTracker(ctx, a.reporter, in.TaskID, a.cfg.ReportInterval, log)
 	if err := a.reporter.Started(ctx, in.TaskID, in.Lane, laneMode, int(info.Attempt)); err != nil {
@@ -109,17 +123,21 @@ func (a *Activities) RunGeneration(ctx context.Context, in workflows.RunGenerati
 	if err != nil {
 		return workflows.RunGenerationOutput{}, err
 	}
-	res, runnerName, err := a.runners.Generate(ctx, in.Model, req, func(p runner.Progress) {
+	res, runnerName, err := runners.Generate(ctx, in.Model, req, func(p runner.Progress) {
 		pct, detail := scale(p)
 		progress.setStep(pct, p.Stage, detail, p.Step, p.Total, false)
 	})
 	if err != nil {
-		return workflows.RunGenerationOutput{}, a.runnerError(ctx, log, err)
+		return workflows.RunGenerationOutput{}, a.attemptFailed(ctx, in.TaskID, int(info.Attempt), a.runnerError(ctx, log, err), log)
 	}
 
 	progress.set(97, "uploading", "", true)
 	previewPath := filepath.Join(workDir, "preview.jpg")
-	if _, _, err := preview.Make(res.Path, previewPath); err != nil {
+	previewSource := res.Path // an image is its own preview source
+	if res.Poster != "" {
+		previewSource = res.Poster // a video's first frame, written by the runner
+	}
+	if _, _, err := preview.Make(previewSource, previewPath); err != nil {
 		log.Error("make preview", "err", err)
 		return workflows.RunGenerationOutput{}, temporal.NewApplicationError(failure.Advice(failure.StorageFailed), failure.StorageFailed)
 	}
@@ -180,6 +198,21 @@ func (a *Activities) request(ctx context.Context, in workflows.RunGenerationInpu
 		OutputDir:    outDir,
 		OutputFormat: in.Request.OutputFormat,
 	}, nil
+}
+
+// attemptFailed reports a failed attempt's code and message to the task record (not a
+// cancellation) and returns err.
+func (a *Activities) attemptFailed(ctx context.Context, taskID string, attempt int, err error, log *slog.Logger) error {
+	var appErr *temporal.ApplicationError
+	if ctx.Err() != nil || !errors.As(err, &appErr) {
+		return err
+	}
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	if rerr := a.reporter.AttemptFailed(rctx, taskID, attempt, appErr.Type(), appErr.Message()); rerr != nil {
+		log.Warn("report attempt failure", "err", rerr)
+	}
+	return err
 }
 
 // runnerError turns a runner failure into the activity's error. Messages from the runner reach

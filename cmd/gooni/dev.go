@@ -116,7 +116,7 @@ func runDev(ctx context.Context, args []string) (err error) {
 	if err != nil {
 		return err
 	}
-	cw, err := stack.StartControlWorker(tc, workflows.ControlTaskQueue, st, control.Config{Retention: cfg.Retention, Logger: logger})
+	cw, err := stack.StartControlWorker(tc, workflows.ControlTaskQueue, st, arts, control.Config{Retention: cfg.Retention, Logger: logger})
 	if err != nil {
 		return err
 	}
@@ -147,7 +147,7 @@ func startDevGPUWorker(tc client.Client, cat *settings.Catalogue, arts artifact.
 		return err
 	}
 	g, err := stack.StartGPUWorker(tc, cat, arts, workers.StoreReporter{Store: st}, stack.GPUWorkerConfig{
-		RunnerName: "cpu", RunnerCommand: cmd, WorkDir: workDir, Logger: logger.With("component", "gpu-worker"),
+		Shared: true, RunnerName: "cpu", RunnerCommand: cmd, WorkDir: workDir, Logger: logger.With("component", "gpu-worker"),
 	})
 	if err != nil {
 		return err

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -135,7 +136,11 @@ func runControlWorker(ctx context.Context, _ []string) error {
 		return err
 	}
 	defer tc.Close()
-	w, err := stack.StartControlWorker(tc, workflows.ControlTaskQueue, st, control.Config{Retention: b.cfg.Retention, Logger: b.logger})
+	arts, err := artifact.NewLocal(filepath.Join(b.cfg.DataDir, "artifacts"))
+	if err != nil {
+		return err
+	}
+	w, err := stack.StartControlWorker(tc, workflows.ControlTaskQueue, st, arts, control.Config{Retention: b.cfg.Retention, Logger: b.logger})
 	if err != nil {
 		return err
 	}
@@ -147,8 +152,14 @@ func runControlWorker(ctx context.Context, _ []string) error {
 
 func runGPUWorker(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("worker gpu", flag.ContinueOnError)
-	models := fs.String("models", "", "comma-separated model ids whose lanes to serve (default: every model)")
+	models := fs.String("models", "all", "comma-separated model ids whose dedicated lanes to serve; all, or none (with -shared)")
+	shared := fs.Bool("shared", false, "also serve the shared degraded lane (one model held at a time)")
+	concurrency := fs.String("concurrency", "", "per-lane concurrency overrides, e.g. pony=2,flux=1 (default: the catalogue's)")
 	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	conc, err := parseConcurrency(*concurrency)
+	if err != nil {
 		return err
 	}
 	b, err := loadBase()
@@ -181,12 +192,12 @@ func runGPUWorker(ctx context.Context, args []string) error {
 		return err
 	}
 	g, err := stack.StartGPUWorker(tc, cat, arts, workers.StoreReporter{Store: st}, stack.GPUWorkerConfig{
-		Models: splitComma(*models), RunnerName: "cpu", RunnerCommand: cmd, Logger: b.logger,
+		Models: modelList(*models), Shared: *shared, Concurrency: conc, RunnerName: "cpu", RunnerCommand: cmd, Logger: b.logger,
 	})
 	if err != nil {
 		return err
 	}
-	b.logger.Info("gpu worker running", "models", *models)
+	b.logger.Info("gpu worker running", "models", *models, "shared", *shared)
 	<-ctx.Done()
 	g.Stop()
 	return nil
@@ -207,6 +218,31 @@ func runCPURunner(ctx context.Context, _ []string) error {
 		return err
 	}
 	return cpu.Main(ctx, os.Stdin, os.Stdout, os.Stderr, cfg)
+}
+
+// modelList turns the -models flag into GPUWorkerConfig.Models: nil for all, empty for none.
+func modelList(flag string) []string {
+	switch flag {
+	case "all", "":
+		return nil
+	case "none":
+		return []string{}
+	}
+	return splitComma(flag)
+}
+
+// parseConcurrency reads "pony=2,flux=1".
+func parseConcurrency(flag string) (map[string]int, error) {
+	out := map[string]int{}
+	for _, part := range splitComma(flag) {
+		model, n, ok := strings.Cut(part, "=")
+		v, err := strconv.Atoi(n)
+		if !ok || err != nil || v < 1 {
+			return nil, fmt.Errorf("-concurrency %q: use model=N with N ≥ 1, e.g. pony=2", part)
+		}
+		out[model] = v
+	}
+	return out, nil
 }
 
 func splitComma(s string) []string {

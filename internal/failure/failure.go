@@ -25,6 +25,10 @@ const (
 	GenerationTimeout = "generation_timeout"
 	// WorkerLost: the GPU worker stopped heartbeating (crashed or lost its network).
 	WorkerLost = "worker_lost"
+	// QueueOverloaded: no dedicated worker was free and the shared lane was full.
+	QueueOverloaded = "queue_overloaded"
+	// EncoderUnavailable: the GPU worker cannot encode videos (ffmpeg or its encoder is missing).
+	EncoderUnavailable = "encoder_unavailable"
 	// InputMissing: a stored reference image could not be read.
 	InputMissing = "input_missing"
 	// StorageFailed: the result could not be stored.
@@ -45,6 +49,8 @@ var advice = map[string]string{
 	WorkerStartTimeout:  "No GPU worker for this model picked the task up in time. Try again later, or ask an operator to start a worker for this model.",
 	GenerationTimeout:   "The generation took longer than this model allows. Reduce the resolution, frames or steps and try again.",
 	WorkerLost:          "The GPU worker running this task stopped responding and retries were exhausted. Try again.",
+	QueueOverloaded:     "All GPU workers for this model are busy and the shared queue is full. Try again in a few minutes.",
+	EncoderUnavailable:  "Video encoding is not available on the GPU worker: an operator must install ffmpeg.",
 	InputMissing:        "A reference image of this task could not be read. Upload it again.",
 	StorageFailed:       "The result could not be stored. Try again later.",
 	Internal:            "The generation failed because of an internal error. Try again; if it persists, contact an operator.",

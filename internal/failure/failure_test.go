@@ -14,7 +14,8 @@ func TestEveryCodeHasAdviceAndUnknownCodesFallBack(t *testing.T) {
 		failure.InvalidInput, failure.GPUMemoryExceeded, failure.NotSupportedYet, failure.RunnerCrashed,
 		failure.RunnerStalled, failure.RunnerStartFailed, failure.RunnerProtocolError,
 		failure.WorkerStartTimeout, failure.GenerationTimeout, failure.WorkerLost,
-		failure.InputMissing, failure.StorageFailed, failure.Internal,
+		failure.QueueOverloaded, failure.InputMissing, failure.StorageFailed, failure.Internal,
+		failure.EncoderUnavailable,
 	} {
 		require.True(t, failure.Known(code), code)
 		require.NotEmpty(t, failure.Advice(code), code)

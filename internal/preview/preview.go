@@ -1,5 +1,7 @@
 // Package preview makes the small JPEG previews shown in galleries and task
-// lists from generated images (and, later, from a video's first frame).
+// lists from generated images. A video's preview is made the same way from its
+// poster: the image of its first frame that the runner writes beside the video
+// (the result message's poster, see runners/PROTOCOL.md).
 package preview
 
 import (

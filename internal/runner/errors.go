@@ -34,6 +34,10 @@ const (
 	CodeNotSupportedYet = "not_supported_yet"
 	// CodeGPUMemoryExceeded: the request does not fit in device memory.
 	CodeGPUMemoryExceeded = "gpu_memory_exceeded"
+	// CodeEncoderUnavailable: the runner cannot encode the requested video
+	// format (ffmpeg or its encoder is missing on the host). Not retryable:
+	// an operator must install it.
+	CodeEncoderUnavailable = "encoder_unavailable"
 	// CodeRunnerBusy: a generate or load arrived while another was running.
 	CodeRunnerBusy = "runner_busy"
 	// CodeInternal: the runner failed for a reason of its own.

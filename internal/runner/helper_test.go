@@ -60,6 +60,15 @@ func helperMain(mode string) int {
 		return fake(runner.ProtocolVersion, func(m runner.Message) {
 			emit(runner.Message{Type: runner.TypeResult, ID: m.ID, Path: "/etc/passwd", MIME: "image/png", Width: 1, Height: 1})
 		})
+	case "poster-escape":
+		return fake(runner.ProtocolVersion, func(m runner.Message) {
+			path := filepath.Join(m.OutputDir, "result.mp4")
+			if err := os.WriteFile(path, []byte("not really a video"), 0o600); err != nil {
+				emit(runner.Message{Type: runner.TypeError, ID: m.ID, Code: runner.CodeInternal, Text: err.Error()})
+				return
+			}
+			emit(runner.Message{Type: runner.TypeResult, ID: m.ID, Path: path, MIME: "video/mp4", Width: 2, Height: 2, Poster: "/etc/passwd"})
+		})
 	case "ignore-cancel":
 		return fake(runner.ProtocolVersion, slowResult)
 	case "protocol-2":

@@ -104,6 +104,10 @@ type Message struct {
 	Width int `json:"width,omitempty"`
 	// Height is the result's height in pixels (result).
 	Height int `json:"height,omitempty"`
+	// Poster is the absolute path of a PNG or JPEG of a video's first frame
+	// inside OutputDir, from which the worker makes the preview (result,
+	// optional; image results leave it empty).
+	Poster string `json:"poster,omitempty"`
 
 	// Code is a stable error code, one of the Code* constants or a
 	// runner-specific one (error).

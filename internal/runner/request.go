@@ -50,6 +50,10 @@ type Result struct {
 	Width int
 	// Height is the result's height in pixels.
 	Height int
+	// Poster is the absolute path of an image of a video's first frame,
+	// inside the request's OutputDir; empty when the runner sent none (and
+	// for images).
+	Poster string
 }
 
 // message checks req and turns it into a generate message for model. Errors
@@ -86,18 +90,35 @@ func (req GenerateRequest) message(model string) (Message, error) {
 	}, nil
 }
 
-// resultOf checks a result message: the file must exist inside outputDir.
+// resultOf checks a result message: the file, and the poster when there is
+// one, must exist inside outputDir.
 func resultOf(m Message, outputDir string) (*Result, error) {
 	if m.Path == "" || m.MIME == "" {
 		return nil, fmt.Errorf("result without path or mime")
 	}
-	path := filepath.Clean(m.Path)
-	rel, err := filepath.Rel(filepath.Clean(outputDir), path)
+	path, err := fileInside(m.Path, outputDir)
+	if err != nil {
+		return nil, fmt.Errorf("result: %w", err)
+	}
+	res := &Result{Path: path, MIME: m.MIME, Width: m.Width, Height: m.Height}
+	if m.Poster != "" {
+		if res.Poster, err = fileInside(m.Poster, outputDir); err != nil {
+			return nil, fmt.Errorf("result poster: %w", err)
+		}
+	}
+	return res, nil
+}
+
+// fileInside returns the cleaned absolute path p after checking that it names
+// an existing file strictly inside dir.
+func fileInside(p, dir string) (string, error) {
+	path := filepath.Clean(p)
+	rel, err := filepath.Rel(filepath.Clean(dir), path)
 	if !filepath.IsAbs(path) || err != nil || rel == "." || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
-		return nil, fmt.Errorf("result %q is outside the output directory", m.Path)
+		return "", fmt.Errorf("%q is outside the output directory", p)
 	}
 	if _, err := os.Stat(path); err != nil {
-		return nil, fmt.Errorf("result file: %v", err)
+		return "", fmt.Errorf("%q: %v", p, err)
 	}
-	return &Result{Path: path, MIME: m.MIME, Width: m.Width, Height: m.Height}, nil
+	return path, nil
 }

@@ -6,6 +6,7 @@ import (
 	"image/png"
 	"log/slog"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -159,7 +160,7 @@ func TestIgnoredCancelKillsRunnerAfterGrace(t *testing.T) {
 
 func TestBrokenProtocolKillsRunner(t *testing.T) {
 	t.Parallel()
-	for _, mode := range []string{"garbage", "escape", "protocol-2"} {
+	for _, mode := range []string{"garbage", "escape", "poster-escape", "protocol-2"} {
 		t.Run(mode, func(t *testing.T) {
 			t.Parallel()
 			s := setup(t, mode, runner.Config{})
@@ -308,4 +309,49 @@ func (b *lockedBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.String()
+}
+
+func TestVideoResultPassesThePosterThrough(t *testing.T) {
+	t.Parallel()
+	_, err := exec.LookPath("ffmpeg")
+	require.NoError(t, err, "the CPU runner encodes videos with ffmpeg: run `make deps` (apt-get install ffmpeg)")
+	s := setup(t, "cpu", runner.Config{})
+	req := runner.GenerateRequest{
+		ID: "clip", Kind: runner.KindVideo, Mode: "t2v",
+		Params:    map[string]any{"prompt": "a kite", "seed": 2, "width": 64, "height": 48, "steps": 2, "num_frames": 5, "fps": 8},
+		OutputDir: t.TempDir(), OutputFormat: "webm",
+	}
+	var encoded int
+	res, err := s.Generate(context.Background(), req, func(p runner.Progress) {
+		if p.Stage == runner.StageEncoding {
+			require.Equal(t, 5, p.Total)
+			encoded = p.Step
+		}
+	})
+	require.NoError(t, err)
+	require.Equal(t, 5, encoded, "encoding reports every frame")
+	require.Equal(t, filepath.Join(req.OutputDir, "result.webm"), res.Path)
+	require.Equal(t, "video/webm", res.MIME)
+	require.Equal(t, [2]int{64, 48}, [2]int{res.Width, res.Height})
+	require.Equal(t, filepath.Join(req.OutputDir, "poster.png"), res.Poster)
+	f, err := os.Open(res.Poster)
+	require.NoError(t, err)
+	cfg, err := png.DecodeConfig(f)
+	require.NoError(t, f.Close())
+	require.NoError(t, err)
+	require.Equal(t, [2]int{64, 48}, [2]int{cfg.Width, cfg.Height}, "the poster is a full-size frame")
+}
+
+func TestMissingVideoEncoderPassesThroughAsEncoderUnavailable(t *testing.T) {
+	t.Parallel()
+	s := setup(t, "cpu", runner.Config{Env: []string{"GOONI_FFMPEG=" + filepath.Join(t.TempDir(), "missing", "ffmpeg")}})
+	req := runner.GenerateRequest{
+		ID: "clip", Kind: runner.KindVideo, Mode: "t2v",
+		Params:    map[string]any{"width": 64, "height": 48, "steps": 2, "num_frames": 5, "fps": 8},
+		OutputDir: t.TempDir(), OutputFormat: "mp4",
+	}
+	_, err := s.Generate(context.Background(), req, nil)
+	requireCode(t, err, runner.CodeEncoderUnavailable, false)
+	require.Contains(t, err.Error(), "apt-get install ffmpeg")
+	require.Equal(t, 1, s.Loads(), "the runner stays warm")
 }

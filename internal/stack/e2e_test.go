@@ -174,6 +174,7 @@ func TestVideoModelFailsWithNotSupportedYetOnTheCPURunner(t *testing.T) {
 // actionable code after the model's schedule-to-start limit instead of staying pending.
 func TestNoWorkerForTheLaneFailsWithWorkerStartTimeout(t *testing.T) {
 	e := setup(t, envOptions{noGPUWorker: true, edit: func(s string) string {
+		s = strings.Replace(s, `"max_wait": "30s"`, `"max_wait": "2s"`, 1)
 		return strings.ReplaceAll(s, `"schedule_to_start": "10m"`, `"schedule_to_start": "2s"`)
 	}})
 	code, body, _ := e.do("POST", "/generate", map[string]any{"model": "pony", "prompt": "nobody home", "width": 512, "height": 512}, nil)

@@ -40,13 +40,21 @@ type env struct {
 	catalogue *settings.Catalogue
 	gpu       *stack.GPUWorker
 	logs      *syncBuffer
+	srv       *api.Server
+	artifacts artifact.Store
 }
 
 type envOptions struct {
 	noGPUWorker bool
-	bodyLimit   int
+	// gpuModels are the dedicated lanes the GPU worker serves (nil: all; empty: none).
+	gpuModels []string
+	// sharedLane makes the GPU worker serve the shared lane too.
+	sharedLane bool
+	bodyLimit  int
 	// edit changes the catalogue JSON before it is parsed (e.g. shorter timeouts).
 	edit func(string) string
+	// api changes the API's configuration or dependencies before it starts.
+	api func(*api.Config, *api.Deps)
 }
 
 var nonWord = regexp.MustCompile(`[^a-z0-9]+`)
@@ -75,7 +83,7 @@ func setup(t *testing.T, opts envOptions) *env {
 	require.NoError(t, err)
 
 	controlQueue := prefix + "-control"
-	cw, err := stack.StartControlWorker(tc, controlQueue, st, control.Config{Logger: logger})
+	cw, err := stack.StartControlWorker(tc, controlQueue, st, arts, control.Config{Logger: logger})
 	require.NoError(t, err)
 	t.Cleanup(cw.Stop)
 
@@ -84,6 +92,8 @@ func setup(t *testing.T, opts envOptions) *env {
 		exe, err := os.Executable()
 		require.NoError(t, err)
 		g, err := stack.StartGPUWorker(tc, cat, arts, workers.StoreReporter{Store: st}, stack.GPUWorkerConfig{
+			Models:        opts.gpuModels,
+			Shared:        opts.sharedLane,
 			RunnerName:    "cpu",
 			RunnerCommand: []string{exe},
 			RunnerEnv:     []string{runnerEnv + "=1", "GORACE=atexit_sleep_ms=0", "GOONI_CPU_RUNNER_STEP_DELAY=40ms", "GOONI_CPU_RUNNER_LOAD_DELAY=50ms"},
@@ -95,9 +105,14 @@ func setup(t *testing.T, opts envOptions) *env {
 		e.gpu = g
 	}
 
-	srv, err := api.New(api.Config{APIKey: testAPIKey, ControlQueue: controlQueue, Logger: logger, BodyLimit: opts.bodyLimit},
-		api.Deps{Store: st, Temporal: tc, Catalogue: cat, Artifacts: arts})
+	apiCfg := api.Config{APIKey: testAPIKey, ControlQueue: controlQueue, Logger: logger, BodyLimit: opts.bodyLimit}
+	apiDeps := api.Deps{Store: st, Temporal: tc, Catalogue: cat, Artifacts: arts}
+	if opts.api != nil {
+		opts.api(&apiCfg, &apiDeps)
+	}
+	srv, err := api.New(apiCfg, apiDeps)
 	require.NoError(t, err)
+	e.srv, e.artifacts = srv, arts
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
 	go func() { _ = srv.Serve(ln) }()

@@ -30,6 +30,9 @@ func TestMain(m *testing.M) {
 		}
 		os.Exit(0)
 	}
+	if os.Getenv(gpuWorkerEnv) == "1" { // a GPU worker process of a fault test (faults_proc_test.go)
+		os.Exit(gpuWorkerMain())
+	}
 	srv, err := testtemporal.Start()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)

@@ -19,8 +19,8 @@ import (
 
 // StartControlWorker starts the control worker (generation workflows and task-state activities)
 // on taskQueue.
-func StartControlWorker(c client.Client, taskQueue string, st *store.Store, cfg control.Config) (worker.Worker, error) {
-	w := workers.NewControl(c, taskQueue, control.New(st, cfg))
+func StartControlWorker(c client.Client, taskQueue string, st *store.Store, arts artifact.Store, cfg control.Config) (worker.Worker, error) {
+	w := workers.NewControl(c, taskQueue, control.New(st, arts, cfg))
 	if err := w.Start(); err != nil {
 		return nil, fmt.Errorf("start control worker: %w", err)
 	}
@@ -29,8 +29,13 @@ func StartControlWorker(c client.Client, taskQueue string, st *store.Store, cfg 
 
 // GPUWorkerConfig configures a GPU worker process or goroutine.
 type GPUWorkerConfig struct {
-	// Models are the catalogue ids whose dedicated lanes this worker serves. Empty: every model.
+	// Models are the catalogue ids whose dedicated lanes this worker serves. Nil: every model;
+	// empty and non-nil: none (a shared-lane-only worker).
 	Models []string
+	// Shared makes the worker also serve the shared degraded lane, holding one model at a time.
+	Shared bool
+	// Concurrency overrides a model's per-worker concurrency from the catalogue.
+	Concurrency map[string]int
 	// RunnerName labels the runner implementation (e.g. "cpu").
 	RunnerName string
 	// RunnerCommand starts a runner process for a model. Required.
@@ -47,9 +52,11 @@ type GPUWorkerConfig struct {
 type GPUWorker struct {
 	workers []worker.Worker
 	runners *gpu.Runners
+	shared  *gpu.Switcher
 }
 
-// StartGPUWorker starts a GPU worker serving the lanes of cfg.Models.
+// StartGPUWorker starts a GPU worker serving the dedicated lanes of cfg.Models and, with
+// cfg.Shared, the shared lane.
 func StartGPUWorker(c client.Client, cat *settings.Catalogue, arts artifact.Store, reporter gpu.Reporter, cfg GPUWorkerConfig) (*GPUWorker, error) {
 	if len(cfg.RunnerCommand) == 0 {
 		return nil, errors.New("gpu worker: no runner command")
@@ -61,39 +68,52 @@ func StartGPUWorker(c client.Client, cat *settings.Catalogue, arts artifact.Stor
 		cfg.WorkDir = os.TempDir()
 	}
 	models := cfg.Models
-	if len(models) == 0 {
-		for _, m := range cat.Models() {
-			models = append(models, m.ID)
-		}
+	if models == nil {
+		models = cat.IDs()
 	}
-	specs := make(map[string]gpu.RunnerSpec, len(models))
-	lanes := make([]workers.Lane, 0, len(models))
-	for _, id := range models {
-		m, ok := cat.Model(id)
-		if !ok {
-			return nil, fmt.Errorf("gpu worker: model %q is not in the catalogue", id)
+	allSpecs := make(map[string]gpu.RunnerSpec, len(cat.IDs()))
+	for _, m := range cat.Models() {
+		conc := m.Runtime.Concurrency
+		if n, ok := cfg.Concurrency[m.ID]; ok {
+			conc = n
 		}
-		specs[m.ID] = gpu.RunnerSpec{
+		allSpecs[m.ID] = gpu.RunnerSpec{
 			Name:         cfg.RunnerName,
 			Command:      cfg.RunnerCommand,
 			Env:          cfg.RunnerEnv,
 			StallTimeout: m.Runtime.StallTimeout,
-			Concurrency:  m.Runtime.Concurrency,
+			Concurrency:  conc,
 		}
-		lanes = append(lanes, workers.Lane{TaskQueue: m.Runtime.Lane, Concurrency: m.Runtime.Concurrency})
 	}
-	runners := gpu.NewRunners(specs, cfg.Logger)
-	acts := gpu.New(arts, runners, reporter, gpu.Config{
+	specs := make(map[string]gpu.RunnerSpec, len(models))
+	lanes := make([]workers.Lane, 0, len(models)+1)
+	for _, id := range models {
+		m, ok := cat.Model(id)
+		if !ok {
+			return nil, fmt.Errorf("gpu worker: model %q is not in the catalogue (known: %v)", id, cat.IDs())
+		}
+		specs[id] = allSpecs[id]
+		lanes = append(lanes, workers.Lane{TaskQueue: m.Runtime.Lane, Concurrency: allSpecs[id].Concurrency})
+	}
+	g := &GPUWorker{runners: gpu.NewRunners(specs, cfg.Logger)}
+	sharedLane := cat.SharedLane().TaskQueue
+	if cfg.Shared {
+		g.shared = gpu.NewSwitcher(allSpecs, cfg.Logger)
+		lanes = append(lanes, workers.Lane{TaskQueue: sharedLane, Concurrency: 1})
+	}
+	if len(lanes) == 0 {
+		return nil, errors.New("gpu worker: no lanes to serve (name models or enable the shared lane)")
+	}
+	acts := gpu.New(arts, g.runners, g.shared, reporter, gpu.Config{
 		WorkDir:    cfg.WorkDir,
-		SharedLane: cat.SharedLane().TaskQueue,
+		SharedLane: sharedLane,
 		Logger:     cfg.Logger,
 	})
 	ws, err := workers.NewGPU(c, lanes, acts)
 	if err != nil {
-		runners.Close()
+		g.Stop()
 		return nil, err
 	}
-	g := &GPUWorker{runners: runners}
 	for _, w := range ws {
 		if err := w.Start(); err != nil {
 			g.Stop()
@@ -104,8 +124,22 @@ func StartGPUWorker(c client.Client, cat *settings.Catalogue, arts artifact.Stor
 	return g, nil
 }
 
-// Loads returns how many times the worker loaded model's weights.
-func (g *GPUWorker) Loads(model string) int { return g.runners.Loads(model) }
+// Loads returns how many times the worker loaded model's weights, on any lane.
+func (g *GPUWorker) Loads(model string) int {
+	n := g.runners.Loads(model)
+	if g.shared != nil {
+		n += g.shared.Loads(model)
+	}
+	return n
+}
+
+// SharedHeld returns the model the shared lane holds now ("" when none or not served).
+func (g *GPUWorker) SharedHeld() string {
+	if g.shared == nil {
+		return ""
+	}
+	return g.shared.Held()
+}
 
 // Stop stops taking work, waits for running activities to finish and shuts the runners down.
 func (g *GPUWorker) Stop() {
@@ -113,4 +147,7 @@ func (g *GPUWorker) Stop() {
 		w.Stop()
 	}
 	g.runners.Close()
+	if g.shared != nil {
+		g.shared.Close()
+	}
 }

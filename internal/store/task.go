@@ -64,6 +64,9 @@ type Task struct {
 	StartedAt      *time.Time
 	FinishedAt     *time.Time
 	ExpiresAt      *time.Time
+	FallbackReason string // why the task left its dedicated lane for the shared one
+	LastErrorCode  string // the last failed attempt's code while retries go on
+	LastErrorMsg   string
 }
 
 // InputRef points at a reference image stored as an artifact before the

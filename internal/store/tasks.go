@@ -15,7 +15,8 @@ const taskColumns = `id, workflow_id, status, progress, stage, stage_detail, lan
 	coalesce(negative_prompt, ''), parameters, inputs, coalesce(width, 0), coalesce(height, 0),
 	coalesce(seed, 0), coalesce(output_format, ''), coalesce(result_key, ''),
 	coalesce(result_mime, ''), coalesce(preview_key, ''), coalesce(error_code, ''),
-	coalesce(error_msg, ''), attempt, created_at, updated_at, started_at, finished_at, expires_at`
+	coalesce(error_msg, ''), attempt, created_at, updated_at, started_at, finished_at, expires_at,
+	coalesce(fallback_reason, ''), coalesce(last_error_code, ''), coalesce(last_error_msg, '')`
 
 // live is the SQL condition of a task that may still change.
 const live = `status in ('pending', 'processing')`
@@ -24,6 +25,16 @@ const live = `status in ('pending', 'processing')`
 // sets t.CreatedAt and t.UpdatedAt. A taken ID or WorkflowID is
 // ErrAlreadyExists; a missing ID, WorkflowID or Lane is ErrInvalid.
 func (s *Store) CreateTask(ctx context.Context, t *Task) error {
+	return createTask(ctx, s.pool, t)
+}
+
+// querier runs a query on the pool or inside a transaction.
+type querier interface {
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+}
+
+// createTask is CreateTask through q, so a transaction can insert a task with other rows.
+func createTask(ctx context.Context, q querier, t *Task) error {
 	switch {
 	case t.ID == "":
 		return fmt.Errorf("store: create task: %w: id is required", ErrInvalid)
@@ -44,7 +55,7 @@ func (s *Store) CreateTask(ctx context.Context, t *Task) error {
 	if t.Inputs == nil {
 		t.Inputs = []InputRef{}
 	}
-	err := s.pool.QueryRow(ctx, `insert into tasks (
+	err := q.QueryRow(ctx, `insert into tasks (
 			id, workflow_id, status, progress, stage, stage_detail, lane, lane_mode,
 			model, type, mode, prompt, negative_prompt, parameters, inputs,
 			width, height, seed, output_format, result_key, result_mime, preview_key,
@@ -204,7 +215,8 @@ func scanTask(row pgx.Row) (*Task, error) {
 	err := row.Scan(&t.ID, &t.WorkflowID, &t.Status, &t.Progress, &t.Stage, &t.StageDetail, &t.Lane, &t.LaneMode,
 		&t.Model, &t.Type, &t.Mode, &t.Prompt, &t.NegativePrompt, &t.Parameters, &t.Inputs,
 		&t.Width, &t.Height, &t.Seed, &t.OutputFormat, &t.ResultKey, &t.ResultMIME, &t.PreviewKey,
-		&t.ErrorCode, &t.ErrorMsg, &t.Attempt, &t.CreatedAt, &t.UpdatedAt, &t.StartedAt, &t.FinishedAt, &t.ExpiresAt)
+		&t.ErrorCode, &t.ErrorMsg, &t.Attempt, &t.CreatedAt, &t.UpdatedAt, &t.StartedAt, &t.FinishedAt, &t.ExpiresAt,
+		&t.FallbackReason, &t.LastErrorCode, &t.LastErrorMsg)
 	if err != nil {
 		return nil, err
 	}

@@ -8,11 +8,22 @@ import (
 )
 
 // generate serves one generate message and returns its final message:
-// result, error or cancelled. It paints the picture over the requested
-// number of steps, reporting progress after each and taking at least
-// StepDelay per step, and stops between steps (or within one, every few
-// rows) when ctx ends.
+// result, error or cancelled.
 func (s *server) generate(ctx context.Context, m runner.Message) runner.Message {
+	switch m.Kind {
+	case runner.KindImage, "":
+		return s.generateImage(ctx, m)
+	case runner.KindVideo:
+		return s.generateVideo(ctx, m)
+	default:
+		return errorMessage(m.ID, invalid("unknown kind %q", m.Kind))
+	}
+}
+
+// generateImage paints the picture over the requested number of steps,
+// reporting progress after each and taking at least StepDelay per step, and
+// stops between steps (or within one, every few rows) when ctx ends.
+func (s *server) generateImage(ctx context.Context, m runner.Message) runner.Message {
 	start := time.Now()
 	r, e := parseRequest(m)
 	if e != nil {
@@ -26,11 +37,8 @@ func (s *server) generate(ctx context.Context, m runner.Message) runner.Message 
 		return runner.Message{Type: runner.TypeCancelled, ID: r.id}
 	}
 
-	if !s.isLoaded(r.model) {
-		s.progress(r.id, 0, 1, runner.StageLoadingModel)
-		if lm := s.load(ctx, r.model); lm.Type != runner.TypeLoaded {
-			return cancelled()
-		}
+	if !s.ensureLoaded(ctx, r.id, r.model) {
+		return cancelled()
 	}
 	var ref *canvas
 	if r.reference != nil {
@@ -63,6 +71,16 @@ func (s *server) generate(ctx context.Context, m runner.Message) runner.Message 
 	}
 	log.Info("generated", "elapsed", time.Since(start))
 	return runner.Message{Type: runner.TypeResult, ID: r.id, Path: path, MIME: mime, Width: r.width, Height: r.height}
+}
+
+// ensureLoaded loads model for request id when it is not loaded yet,
+// reporting the loading_model stage. It returns false when ctx ended first.
+func (s *server) ensureLoaded(ctx context.Context, id, model string) bool {
+	if s.isLoaded(model) {
+		return true
+	}
+	s.progress(id, 0, 1, runner.StageLoadingModel)
+	return s.load(ctx, model).Type == runner.TypeLoaded
 }
 
 // progress reports progress of request id.

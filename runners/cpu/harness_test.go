@@ -24,7 +24,7 @@ const waitTimeout = 10 * time.Second
 
 // harness runs cpu.Main in-process on pipes and speaks the protocol to it.
 type harness struct {
-	t    *testing.T
+	t    testing.TB
 	in   *io.PipeWriter
 	msgs chan runner.Message
 	// done is closed when cpu.Main has returned mainErr.
@@ -35,7 +35,7 @@ type harness struct {
 }
 
 // setup starts cpu.Main with cfg and consumes its ready message.
-func setup(t *testing.T, cfg cpu.Config) *harness {
+func setup(t testing.TB, cfg cpu.Config) *harness {
 	t.Helper()
 	inR, inW := io.Pipe()
 	outR, outW := io.Pipe()

@@ -175,19 +175,6 @@ func TestImg2ImgPullsTowardsTheReference(t *testing.T) {
 	require.Less(t, imgDist, txtDist*0.75, "img2img must move the picture towards the reference")
 }
 
-func TestVideoIsNotSupportedYet(t *testing.T) {
-	t.Parallel()
-	h := setup(t, fast)
-	m := generate(t, "v", map[string]any{"frames": 16, "fps": 8})
-	m.Kind = runner.KindVideo
-	m.Mode = "txt2vid"
-	got, _ := h.run(m)
-	require.Equal(t, runner.TypeError, got.Type)
-	require.Equal(t, runner.CodeNotSupportedYet, got.Code)
-	require.Equal(t, "video generation on the CPU runner arrives with the video pipeline", got.Text)
-	require.False(t, got.Retryable)
-}
-
 func TestInvalidRequestsAreRejected(t *testing.T) {
 	t.Parallel()
 	cases := map[string]func(m *runner.Message){
@@ -253,19 +240,20 @@ func TestShutdownEndsMain(t *testing.T) {
 
 func TestConfigFromEnv(t *testing.T) {
 	cases := []struct {
-		step, load string
-		want       cpu.Config
-		wantErr    bool
+		step, load, ffmpeg string
+		want               cpu.Config
+		wantErr            bool
 	}{
-		{"", "", cpu.Config{StepDelay: cpu.DefaultStepDelay, LoadDelay: cpu.DefaultLoadDelay}, false},
-		{"0", "50ms", cpu.Config{StepDelay: 0, LoadDelay: 50 * time.Millisecond}, false},
-		{"80", "1s", cpu.Config{StepDelay: 80 * time.Millisecond, LoadDelay: time.Second}, false},
-		{"soon", "", cpu.Config{}, true},
-		{"-5ms", "", cpu.Config{}, true},
+		{"", "", "", cpu.Config{StepDelay: cpu.DefaultStepDelay, LoadDelay: cpu.DefaultLoadDelay, FFmpeg: "ffmpeg"}, false},
+		{"0", "50ms", "/opt/ffmpeg/bin/ffmpeg", cpu.Config{StepDelay: 0, LoadDelay: 50 * time.Millisecond, FFmpeg: "/opt/ffmpeg/bin/ffmpeg"}, false},
+		{"80", "1s", " ", cpu.Config{StepDelay: 80 * time.Millisecond, LoadDelay: time.Second, FFmpeg: "ffmpeg"}, false},
+		{"soon", "", "", cpu.Config{}, true},
+		{"-5ms", "", "", cpu.Config{}, true},
 	}
 	for _, c := range cases {
 		t.Setenv(cpu.EnvStepDelay, c.step)
 		t.Setenv(cpu.EnvLoadDelay, c.load)
+		t.Setenv(cpu.EnvFFmpeg, c.ffmpeg)
 		got, err := cpu.ConfigFromEnv()
 		if c.wantErr {
 			require.Error(t, err, "step=%q", c.step)

@@ -87,7 +87,7 @@ func (p *painter) step(ctx context.Context, i int) error {
 		radius := short * (0.04 + 0.42*(1-f)) * (0.6 + 0.8*p.rng.Float64())
 		col := p.palette[p.rng.IntN(len(p.palette))]
 		alpha := float32(0.2 + 0.3*p.rng.Float64())
-		p.disc(p.rng.Float64()*float64(p.c.w), p.rng.Float64()*float64(p.c.h), radius, col, alpha)
+		p.c.disc(p.rng.Float64()*float64(p.c.w), p.rng.Float64()*float64(p.c.h), radius, col, alpha)
 	}
 	// Noise: 2 cells across the long side at the first step, 128 at the last;
 	// finer layers are fainter.
@@ -97,8 +97,7 @@ func (p *painter) step(ctx context.Context, i int) error {
 }
 
 // disc blends a soft-edged disc of colour col into the canvas.
-func (p *painter) disc(cx, cy, radius float64, col [3]float32, alpha float32) {
-	c := p.c
+func (c *canvas) disc(cx, cy, radius float64, col [3]float32, alpha float32) {
 	x0, x1 := max(0, int(cx-radius)), min(c.w-1, int(cx+radius))
 	y0, y1 := max(0, int(cy-radius)), min(c.h-1, int(cy+radius))
 	inv := 1 / radius

@@ -17,6 +17,34 @@ const maxReferencePixels = 64 << 20
 // loadReference decodes the image at path (png, jpeg or webp) and scales it
 // to cover w×h, cropping the overflow evenly on both sides.
 func loadReference(path string, w, h int) (*canvas, error) {
+	dst, err := scaledReference(path, w, h)
+	if err != nil {
+		return nil, err
+	}
+	c := newCanvas(w, h)
+	for i, j := 0, 0; j < len(dst.Pix); i, j = i+3, j+4 {
+		c.pix[i] = float32(dst.Pix[j]) / 255
+		c.pix[i+1] = float32(dst.Pix[j+1]) / 255
+		c.pix[i+2] = float32(dst.Pix[j+2]) / 255
+	}
+	return c, nil
+}
+
+// loadPlane is loadReference for video frames: 8 bits per channel.
+func loadPlane(path string, w, h int) (*plane, error) {
+	dst, err := scaledReference(path, w, h)
+	if err != nil {
+		return nil, err
+	}
+	pl := newPlane(w, h)
+	for i, j := 0, 0; j < len(dst.Pix); i, j = i+3, j+4 {
+		pl.pix[i], pl.pix[i+1], pl.pix[i+2] = dst.Pix[j], dst.Pix[j+1], dst.Pix[j+2]
+	}
+	return pl, nil
+}
+
+// scaledReference decodes the image at path and scales it to cover w×h.
+func scaledReference(path string, w, h int) (*image.RGBA, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
@@ -39,13 +67,7 @@ func loadReference(path string, w, h int) (*canvas, error) {
 
 	dst := image.NewRGBA(image.Rect(0, 0, w, h))
 	draw.ApproxBiLinear.Scale(dst, dst.Bounds(), src, coverRect(src.Bounds(), w, h), draw.Src, nil)
-	c := newCanvas(w, h)
-	for i, j := 0, 0; j < len(dst.Pix); i, j = i+3, j+4 {
-		c.pix[i] = float32(dst.Pix[j]) / 255
-		c.pix[i+1] = float32(dst.Pix[j+1]) / 255
-		c.pix[i+2] = float32(dst.Pix[j+2]) / 255
-	}
-	return c, nil
+	return dst, nil
 }
 
 // coverRect is the centred part of b with the aspect ratio of w×h.

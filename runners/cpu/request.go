@@ -40,33 +40,18 @@ type request struct {
 	key [32]byte
 }
 
-// parseRequest validates a generate message. It only fails with
-// invalid_input or not_supported_yet.
+// parseRequest validates a generate message for an image. It only fails
+// with invalid_input or not_supported_yet.
 func parseRequest(m runner.Message) (*request, *runner.Error) {
-	switch m.Kind {
-	case runner.KindVideo:
-		return nil, &runner.Error{Code: runner.CodeNotSupportedYet, Message: "video generation on the CPU runner arrives with the video pipeline"}
-	case runner.KindImage, "":
-	default:
-		return nil, invalid("unknown kind %q", m.Kind)
-	}
 	if m.Mode != "txt2img" && m.Mode != "img2img" {
 		return nil, &runner.Error{Code: runner.CodeNotSupportedYet, Message: fmt.Sprintf("mode %q is not supported by the CPU runner", m.Mode)}
 	}
-	if m.Model == "" {
-		return nil, invalid("model is empty")
-	}
-	params := map[string]any{}
-	if len(m.Params) > 0 {
-		dec := json.NewDecoder(bytes.NewReader(m.Params))
-		dec.UseNumber()
-		if err := dec.Decode(&params); err != nil {
-			return nil, invalid("params must be a JSON object: %v", err)
-		}
+	params, e := decodeParams(m)
+	if e != nil {
+		return nil, e
 	}
 
 	r := &request{id: m.ID, model: m.Model, mode: m.Mode, outputDir: m.OutputDir}
-	var e *runner.Error
 	if r.width, e = intParam(params, "width", defaultSide, 1, maxSide); e != nil {
 		return nil, e
 	}
@@ -82,12 +67,6 @@ func parseRequest(m runner.Message) (*request, *runner.Error) {
 	if r.format, e = outputFormat(m.OutputFormat); e != nil {
 		return nil, e
 	}
-	if !filepath.IsAbs(m.OutputDir) {
-		return nil, invalid("output_dir %q is not an absolute path", m.OutputDir)
-	}
-	if st, err := os.Stat(m.OutputDir); err != nil || !st.IsDir() {
-		return nil, invalid("output_dir %q is not a directory", m.OutputDir)
-	}
 	if m.Mode == "img2img" {
 		for i := range m.Inputs {
 			if referenceFields[m.Inputs[i].Field] {
@@ -99,18 +78,50 @@ func parseRequest(m runner.Message) (*request, *runner.Error) {
 			return nil, invalid("img2img needs a reference_image input")
 		}
 	}
+	if r.key, e = requestKey(m, runner.KindImage, params); e != nil {
+		return nil, e
+	}
+	return r, nil
+}
 
+// decodeParams checks what every generate message needs (a model, an
+// existing absolute output_dir) and decodes its params, numbers as
+// json.Number.
+func decodeParams(m runner.Message) (map[string]any, *runner.Error) {
+	if m.Model == "" {
+		return nil, invalid("model is empty")
+	}
+	params := map[string]any{}
+	if len(m.Params) > 0 {
+		dec := json.NewDecoder(bytes.NewReader(m.Params))
+		dec.UseNumber()
+		if err := dec.Decode(&params); err != nil {
+			return nil, invalid("params must be a JSON object: %v", err)
+		}
+	}
+	if !filepath.IsAbs(m.OutputDir) {
+		return nil, invalid("output_dir %q is not an absolute path", m.OutputDir)
+	}
+	if st, err := os.Stat(m.OutputDir); err != nil || !st.IsDir() {
+		return nil, invalid("output_dir %q is not a directory", m.OutputDir)
+	}
+	return params, nil
+}
+
+// requestKey is the seed of a request: a SHA-256 of the model, kind, mode and
+// canonical params. Inputs are not part of it: their pixels shape the output
+// directly.
+func requestKey(m runner.Message, kind string, params map[string]any) ([32]byte, *runner.Error) {
 	canon, err := json.Marshal(map[string]any{
 		"model":  m.Model,
-		"kind":   runner.KindImage,
+		"kind":   kind,
 		"mode":   m.Mode,
 		"params": canonical(params),
 	})
 	if err != nil {
-		return nil, invalid("params: %v", err)
+		return [32]byte{}, invalid("params: %v", err)
 	}
-	r.key = sha256.Sum256(canon)
-	return r, nil
+	return sha256.Sum256(canon), nil
 }
 
 // outputFormat normalises output_format; png is the default.
