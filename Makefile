@@ -31,7 +31,7 @@ vet:
 ## a bare Temporal workflow in the same run (prints `BENCH <name> <value> <unit>`; see bench/README.md)
 bench: deps
 	$(GO) build -o $(BIN)/gooni-bench ./bench/cmd/gooni-bench
-	$(BIN)/gooni-bench $(BENCHFLAGS)
+	$(BIN)/gooni-bench -log $(BIN)/gooni-bench.log $(BENCHFLAGS)
 
 ## lint: vet plus staticcheck
 lint: vet

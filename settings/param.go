@@ -75,6 +75,9 @@ type param struct {
 // keyframeSchema is the item_schema of a keyframe_array.
 type keyframeSchema struct {
 	frameIndex, image, strength *param
+	// frameLimit names the parameter a frame index must stay below ("less_than_param" on
+	// frame_index, e.g. num_frames); "" when none.
+	frameLimit string
 }
 
 // visibleIn reports whether the parameter exists in mode.
@@ -304,6 +307,9 @@ func parseKeyframeSchema(item *fileObject) *keyframeSchema {
 		if p == nil {
 			ok = false
 			continue
+		}
+		if f.name == "frame_index" {
+			s.frameLimit = sub.str("less_than_param", false)
 		}
 		if p.kind != f.kind {
 			item.errs.add(sub.at("type"), "must be %q", f.kind)

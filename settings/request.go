@@ -124,6 +124,7 @@ func (m *Model) validate(members []member, rnd func() int64) (*Request, *Validat
 			}
 		}
 	}
+	v.checkFrameLimits(imageParams, req)
 	if len(v.errs) > 0 {
 		return nil, &ValidationError{Fields: v.errs}
 	}
@@ -289,4 +290,22 @@ func resolveRandom(p *param, rnd func() int64) int64 {
 		r = int64(uint64(r) % n)
 	}
 	return r
+}
+
+// checkFrameLimits rejects keyframes whose frame index is not below the parameter the catalogue
+// names for it (e.g. a keyframe at frame 100 of a 49-frame clip).
+func (v *requestValidator) checkFrameLimits(imageParams []*param, req *Request) {
+	for i, p := range imageParams {
+		if p.item == nil || p.item.frameLimit == "" {
+			continue
+		}
+		limit, ok := req.Params[p.item.frameLimit].(int64)
+		if !ok {
+			continue
+		}
+		if img := req.Images[i]; int64(img.FrameIndex) >= limit {
+			v.fail(strings.TrimSuffix(img.Field, ".image")+".frame_index", "frame_index %d is past the last frame: %s is %d, so frame indexes run 0..%d",
+				img.FrameIndex, p.item.frameLimit, limit, limit-1)
+		}
+	}
 }

@@ -349,10 +349,10 @@ func TestValidateKeyframes(t *testing.T) {
 	}
 	runRequestCases(t, []requestCase{
 		{name: "keyframes sorted by frame index", body: arb(
-			kf(160, map[string]any{"strength": 0.3}), kf(0, nil), kf(80, map[string]any{"image": webpURI()})),
+			kf(80, map[string]any{"strength": 0.3}), kf(0, nil), kf(40, map[string]any{"image": webpURI()})),
 			check: func(t *testing.T, r *Request) {
 				require.Len(t, r.Images, 3)
-				require.Equal(t, []int{0, 80, 160}, []int{r.Images[0].FrameIndex, r.Images[1].FrameIndex, r.Images[2].FrameIndex})
+				require.Equal(t, []int{0, 40, 80}, []int{r.Images[0].FrameIndex, r.Images[1].FrameIndex, r.Images[2].FrameIndex})
 				require.Equal(t, []string{"arbitrary_frames[1].image", "arbitrary_frames[2].image", "arbitrary_frames[0].image"},
 					[]string{r.Images[0].Field, r.Images[1].Field, r.Images[2].Field})
 				require.Equal(t, 0.85, r.Images[0].Strength, "item_schema default")
@@ -360,6 +360,11 @@ func TestValidateKeyframes(t *testing.T) {
 				require.Equal(t, "image/webp", r.Images[1].MIME)
 				require.NotContains(t, r.Params, "arbitrary_frames")
 			}},
+		{name: "keyframe past the last frame", body: arb(kf(0, nil), kf(81, nil)),
+			fields: []string{"arbitrary_frames[1].frame_index"}, msg: "frame_index 81 is past the last frame: num_frames is 81, so frame indexes run 0..80"},
+		{name: "keyframe at the last frame of a longer clip", body: body(t, anisoraBase, map[string]any{"mode": "arbitrary_frame", "num_frames": 161,
+			"arbitrary_frames": []any{kf(160, nil)}}),
+			check: func(t *testing.T, r *Request) { require.Equal(t, 160, r.Images[0].FrameIndex) }},
 		{name: "keyframes missing", body: body(t, anisoraBase, map[string]any{"mode": "arbitrary_frame"}),
 			fields: []string{"arbitrary_frames"}, msg: "arbitrary_frames is required when mode == arbitrary_frame (at least 1 keyframe)"},
 		{name: "keyframes empty", body: arb(),

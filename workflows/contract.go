@@ -96,10 +96,10 @@ type SharedLane struct {
 // GenerationInput starts a GenerationWorkflow. Everything in it is small: references to stored
 // inputs are artifact keys.
 type GenerationInput struct {
-	TaskID  string  `json:"task_id"`
-	Model   string  `json:"model"`
-	Type    string  `json:"type"`
-	Mode    string  `json:"mode"`
+	TaskID  string     `json:"task_id"`
+	Model   string     `json:"model"`
+	Type    string     `json:"type"`
+	Mode    string     `json:"mode"`
 	Runtime Runtime    `json:"runtime"`
 	Shared  SharedLane `json:"shared"`
 	Request Request    `json:"request"`

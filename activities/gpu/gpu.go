@@ -124,7 +124,7 @@ func (a *Activities) RunGeneration(ctx context.Context, in workflows.RunGenerati
 		return workflows.RunGenerationOutput{}, err
 	}
 	res, runnerName, err := runners.Generate(ctx, in.Model, req, func(p runner.Progress) {
-		pct, detail := scale(p)
+		pct, detail := scale(in.Type, p)
 		progress.setStep(pct, p.Stage, detail, p.Step, p.Total, false)
 	})
 	if err != nil {
@@ -240,24 +240,37 @@ func (a *Activities) runnerError(ctx context.Context, log *slog.Logger, err erro
 	return temporal.NewNonRetryableApplicationError(msg, rerr.Code, nil)
 }
 
-// scale maps a runner's stage progress onto the task's 0..100: loading the model 0–5, inference
-// 5–95 by step, encoding 95–97.
-func scale(p runner.Progress) (float64, string) {
-	frac := 0.0
-	if p.Total > 0 {
-		frac = float64(p.Step) / float64(p.Total)
+// progressBands are the shares of a task's 0..100 that each runner stage fills: loading the
+// model first, then inference by step, then encoding. A video spends much of its time encoding
+// its frames, so encoding gets a larger share there.
+var progressBands = map[string][3]float64{
+	// kind: loading ends, inference ends, encoding ends
+	runner.KindImage: {5, 95, 97},
+	runner.KindVideo: {5, 60, 97},
+}
+
+// scale maps a runner's stage progress onto the task's 0..100 for a generation of kind.
+func scale(kind string, p runner.Progress) (float64, string) {
+	band, ok := progressBands[kind]
+	if !ok {
+		band = progressBands[runner.KindImage]
 	}
+	frac := 0.0
 	detail := ""
 	if p.Total > 0 {
+		frac = float64(p.Step) / float64(p.Total)
 		detail = fmt.Sprintf("step %d/%d", p.Step, p.Total)
 	}
 	switch p.Stage {
 	case runner.StageLoadingModel:
-		return 5 * frac, detail
+		return band[0] * frac, detail
 	case runner.StageEncoding:
-		return 95 + 2*frac, detail
+		if p.Total > 0 {
+			detail = fmt.Sprintf("frame %d/%d", p.Step, p.Total)
+		}
+		return band[1] + (band[2]-band[1])*frac, detail
 	default:
-		return 5 + 90*frac, detail
+		return band[0] + (band[1]-band[0])*frac, detail
 	}
 }
 

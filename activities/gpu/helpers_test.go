@@ -19,10 +19,10 @@ func TestScaleMapsRunnerStagesOntoTaskProgress(t *testing.T) {
 		{runner.Progress{Stage: runner.StageInference, Step: 0, Total: 25}, 5, "step 0/25"},
 		{runner.Progress{Stage: runner.StageInference, Step: 5, Total: 25}, 23, "step 5/25"},
 		{runner.Progress{Stage: runner.StageInference, Step: 25, Total: 25}, 95, "step 25/25"},
-		{runner.Progress{Stage: runner.StageEncoding, Step: 1, Total: 2}, 96, "step 1/2"},
+		{runner.Progress{Stage: runner.StageEncoding, Step: 1, Total: 2}, 96, "frame 1/2"},
 	}
 	for _, tc := range cases {
-		pct, detail := scale(tc.p)
+		pct, detail := scale(runner.KindImage, tc.p)
 		require.InDelta(t, tc.pct, pct, 1e-9, "%+v", tc.p)
 		require.Equal(t, tc.detail, detail)
 	}
@@ -32,10 +32,19 @@ func TestProgressIsMonotonicAcrossSteps(t *testing.T) {
 	t.Parallel()
 	last := -1.0
 	for step := 0; step <= 40; step++ {
-		pct, _ := scale(runner.Progress{Stage: runner.StageInference, Step: step, Total: 40})
+		pct, _ := scale(runner.KindImage, runner.Progress{Stage: runner.StageInference, Step: step, Total: 40})
 		require.Greater(t, pct, last)
 		last = pct
 	}
+}
+
+func TestVideoProgressGivesEncodingItsShare(t *testing.T) {
+	t.Parallel()
+	inferenceDone, _ := scale(runner.KindVideo, runner.Progress{Stage: runner.StageInference, Step: 8, Total: 8})
+	halfEncoded, detail := scale(runner.KindVideo, runner.Progress{Stage: runner.StageEncoding, Step: 40, Total: 81})
+	require.InDelta(t, 60, inferenceDone, 1e-9)
+	require.Greater(t, halfEncoded, 75.0)
+	require.Equal(t, "frame 40/81", detail)
 }
 
 func TestExtensionAndSafeName(t *testing.T) {

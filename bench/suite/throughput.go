@@ -38,7 +38,14 @@ func (su *Suite) Throughput(ctx context.Context) error {
 	}
 	warmLoads := g.Loads(su.opts.Model)
 
-	cpu0 := readCPU()
+	// The baseline runs before and after the generations, so a burst of load from elsewhere on
+	// the machine (it is shared) is less likely to favour one side.
+	bare1, err := su.bareBurst(ctx, n)
+	if err != nil {
+		return err
+	}
+
+	machine0, tree0 := readCPU(), readTreeCPU()
 	start := time.Now()
 	ids, err := su.submitAll(ctx, n, body)
 	if err != nil {
@@ -49,7 +56,8 @@ func (su *Suite) Throughput(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	genBusy, genBusyOK := busySince(cpu0)
+	genTree := readTreeCPU().Sub(tree0)
+	genBusy, genBusyOK := busySince(machine0)
 	genElapsed := end.Sub(start)
 	genRate := float64(n) / genElapsed.Seconds()
 
@@ -67,42 +75,66 @@ func (su *Suite) Throughput(ctx context.Context) error {
 	loads := g.Loads(su.opts.Model)
 	g.Stop()
 
-	cpu1 := readCPU()
-	bareStart := time.Now()
-	if err := su.bareAll(ctx, n); err != nil {
+	bare2, err := su.bareBurst(ctx, n)
+	if err != nil {
 		return err
 	}
-	bareElapsed := time.Since(bareStart)
-	bareBusy, bareBusyOK := busySince(cpu1)
-	bareRate := float64(n) / bareElapsed.Seconds()
+	bareRate := float64(2*n) / (bare1.elapsed + bare2.elapsed).Seconds()
+	bareTree := bare1.tree
+	bareTree.Gooni += bare2.tree.Gooni
+	perBare := stats.Ms(bareTree.Gooni) / float64(2*n)
 
-	cpuP50 := stats.Percentile(runnerCPU, 50)
 	cores := runtime.NumCPU()
+	perGen := func(d time.Duration) float64 { return stats.Ms(d) / float64(n) }
 	rep := su.rep
 	rep.Bench("throughput.generations", genRate, "per_s")
 	rep.Bench("throughput.bare_workflows", bareRate, "per_s")
 	rep.Bench("throughput.generations_vs_bare", genRate/bareRate, "x")
 	rep.Bench("throughput.lane_concurrency", float64(conc), "count")
-	rep.Bench("throughput.runner_cpu_per_job.p50", cpuP50, "ms")
-	if genBusyOK {
-		rep.Bench("throughput.generations_cpu_busy", genBusy, "%")
+	if genTree.ok && bareTree.ok {
+		rep.Bench("throughput.cpu_per_generation.total", perGen(genTree.Total()), "ms")
+		rep.Bench("throughput.cpu_per_generation.runner", perGen(genTree.Runners), "ms")
+		rep.Bench("throughput.cpu_per_generation.gooni_temporal", perGen(genTree.Gooni), "ms")
+		rep.Bench("throughput.cpu_per_generation.postgres", perGen(genTree.Postgres), "ms")
+		rep.Bench("throughput.cpu_per_bare_workflow", perBare, "ms")
 	}
-	if bareBusyOK {
-		rep.Bench("throughput.bare_cpu_busy", bareBusy, "%")
+	if genBusyOK {
+		rep.Bench("throughput.machine_cpu_busy", genBusy, "%")
 	}
 
 	rep.Logf("   %d %s %dx%d %d-step generations submitted at once through POST /generate (all accepted after %s),",
 		n, su.opts.Model, su.width, su.height, su.minSteps, ms(accepted.Sub(start)))
 	rep.Logf("   GPU worker lane concurrency %d (%d warm runner processes: %d loads before, %d after): all done after %s → %.2f generations/s",
 		conc, conc, warmLoads, loads, ms(genElapsed), genRate)
-	rep.Logf("   %d bare workflows started at once: all done after %s → %.2f workflows/s; generations/bare %.2fx (target ≥ 0.5)",
-		n, ms(bareElapsed), bareRate, genRate/bareRate)
-	rep.Logf("   machine CPU busy (all %d cores): %s during the generations, %s during the bare workflows", cores, pct(genBusy, genBusyOK), pct(bareBusy, bareBusyOK))
-	if cpuP50 > 0 {
-		rep.Logf("   runner CPU per generation p50 %.1f ms (own time p50 %.1f ms at %d at once): the runners alone cap this machine at %.1f generations/s",
-			cpuP50, stats.Percentile(runnerOwn, 50), conc, float64(cores)*1000/cpuP50)
+	rep.Logf("   %d bare workflows at once, before and after: %s and %s → %.2f workflows/s; generations/bare %.2fx (target ≥ 0.5)",
+		n, ms(bare1.elapsed), ms(bare2.elapsed), bareRate, genRate/bareRate)
+	if genTree.ok {
+		rep.Logf("   CPU per generation %.1f ms = runner %.1f + this process (Temporal server, API, workers) %.1f + PostgreSQL %.1f; per bare workflow %.1f ms",
+			perGen(genTree.Total()), perGen(genTree.Runners), perGen(genTree.Gooni), perGen(genTree.Postgres), perBare)
+		rep.Logf("   during the generations this stack used %.0f%% of the machine's %d cores; the machine was %s busy (the rest: other processes)",
+			100*genTree.Total().Seconds()/(genElapsed.Seconds()*float64(cores)), cores, pct(genBusy, genBusyOK))
+		rep.Logf("   at that CPU cost, %d cores cap generations at %.1f/s if nothing else ran (runner alone: %.1f/s)",
+			cores, float64(cores)*1000/perGen(genTree.Total()), float64(cores)*1000/perGen(genTree.Runners))
+	}
+	if len(runnerCPU) > 0 {
+		rep.Logf("   runner trace: CPU per generation p50 %.1f ms, own time p50 %.1f ms with %d at once",
+			stats.Percentile(runnerCPU, 50), stats.Percentile(runnerOwn, 50), conc)
 	}
 	return nil
+}
+
+// burst is one burst of bare workflows.
+type burst struct {
+	elapsed time.Duration
+	tree    treeCPU
+}
+
+// bareBurst starts n bare workflows at once and waits for all their results.
+func (su *Suite) bareBurst(ctx context.Context, n int) (burst, error) {
+	tree0 := readTreeCPU()
+	start := time.Now()
+	err := su.bareAll(ctx, n)
+	return burst{elapsed: time.Since(start), tree: readTreeCPU().Sub(tree0)}, err
 }
 
 // bareAll starts n bare workflows at once and waits for all their results.

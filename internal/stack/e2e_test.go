@@ -152,24 +152,6 @@ func TestImg2imgStoresTheReferenceAndTheRunnerUsesIt(t *testing.T) {
 	require.Greater(t, r, b+40)
 }
 
-// TestVideoModelFailsWithNotSupportedYetOnTheCPURunner: the CPU runner has no video pipeline yet.
-func TestVideoModelFailsWithNotSupportedYetOnTheCPURunner(t *testing.T) {
-	e := setup(t, envOptions{})
-	code, body, _ := e.do("POST", "/generate", map[string]any{"model": "phr00t", "mode": "t2v", "prompt": "waves"}, nil)
-	require.Equal(t, http.StatusAccepted, code, string(body))
-	var accepted acceptedTask
-	require.NoError(t, json.Unmarshal(body, &accepted))
-	seen := e.waitTerminal(accepted.TaskID, 60*time.Second)
-	final := seen[len(seen)-1]
-	require.Equal(t, "failed", final.Status)
-	require.Equal(t, "not_supported_yet", final.ErrorCode)
-	require.NotEmpty(t, final.ErrorMsg)
-
-	code, body, _ = e.do("GET", "/results/"+accepted.TaskID, nil, nil)
-	require.Equal(t, http.StatusNotFound, code)
-	require.Equal(t, "result_not_ready", decodeEnvelope(t, body).Code)
-}
-
 // TestNoWorkerForTheLaneFailsWithWorkerStartTimeout: with no GPU worker the task fails with an
 // actionable code after the model's schedule-to-start limit instead of staying pending.
 func TestNoWorkerForTheLaneFailsWithWorkerStartTimeout(t *testing.T) {

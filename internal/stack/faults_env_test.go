@@ -291,7 +291,7 @@ func (e *faultEnv) waitStatus(id string, timeout time.Duration, what string, con
 	return status{}
 }
 
-// midRun waits until one of the tasks is processing between 10% and 70% of its steps and
+// midRun waits until one of the tasks is processing between 5% and 50% of its steps and
 // returns its id and status. (Temporal does not promise to start queued tasks in the order they
 // were submitted.)
 func (e *faultEnv) midRun(ids ...string) (string, status) {
@@ -300,7 +300,7 @@ func (e *faultEnv) midRun(ids ...string) (string, status) {
 	for time.Now().Before(deadline) {
 		for _, id := range ids {
 			s, err := e.status(id)
-			if err == nil && s.Status == store.StatusProcessing && s.Progress >= 14 && s.Progress <= 68 {
+			if err == nil && s.Status == store.StatusProcessing && s.Progress >= 10 && s.Progress <= 50 {
 				return id, s
 			}
 		}

