@@ -63,10 +63,14 @@ func (s *Server) generate(c *fiber.Ctx) error {
 	return c.Status(http.StatusAccepted).JSON(generateResponse{TaskID: taskID, Status: store.StatusPending})
 }
 
-// submit stores the inputs, records the task (with its idempotency key, when idem is set) and
+// submit refuses the submission when it could only wait in a full queue (queue_overloaded),
+// else stores the inputs, records the task (with its idempotency key, when idem is set) and
 // starts its workflow, undoing what it did when a later step fails. When another task holds the
 // key, nothing is created and held is the key's record.
 func (s *Server) submit(ctx context.Context, req *settings.Request, idem *idempotency) (taskID string, held *store.IdempotencyKey, err error) {
+	if err := s.admit(ctx, req.Model); err != nil {
+		return "", nil, err
+	}
 	taskID = uuid.NewString()
 	inputs, refs, err := s.storeInputs(ctx, taskID, req)
 	if err != nil {

@@ -130,12 +130,22 @@ func Start(ctx context.Context, cfg Config) (_ *Stack, err error) {
 	}
 	s.stops = append(s.stops, cw.Stop)
 
+	if s.API, err = s.StartAPI(s.Catalogue); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// StartAPI starts another instance of the HTTP API on a loopback port, validating requests
+// against cat, and returns a client of it. It shares the stack's database, Temporal client and
+// control queue, so its generations run on the same workers.
+func (s *Stack) StartAPI(cat *settings.Catalogue) (*Client, error) {
 	key, err := randomKey()
 	if err != nil {
 		return nil, err
 	}
-	srv, err := api.New(api.Config{APIKey: key, ControlQueue: workflows.ControlTaskQueue, Logger: logger},
-		api.Deps{Store: s.Store, Temporal: s.Temporal, Catalogue: s.Catalogue, Artifacts: s.Artifacts})
+	srv, err := api.New(api.Config{APIKey: key, ControlQueue: workflows.ControlTaskQueue, Logger: s.cfg.Logger},
+		api.Deps{Store: s.Store, Temporal: s.Temporal, Catalogue: cat, Artifacts: s.Artifacts})
 	if err != nil {
 		return nil, err
 	}
@@ -149,8 +159,7 @@ func Start(ctx context.Context, cfg Config) (_ *Stack, err error) {
 		defer cancel()
 		_ = srv.Shutdown(ctx)
 	})
-	s.API = NewClient("http://"+ln.Addr().String(), key)
-	return s, nil
+	return NewClient("http://"+ln.Addr().String(), key), nil
 }
 
 // startPostgres starts a throwaway cluster on a free port and returns its URL.

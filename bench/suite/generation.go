@@ -21,14 +21,14 @@ type genRun struct {
 func (r genRun) Latency() time.Duration { return r.Done.Sub(r.Submitted) }
 
 // generate submits body and polls GET /status every poll until the task is done.
-func (su *Suite) generate(ctx context.Context, body any, poll time.Duration) (genRun, error) {
+func (su *Suite) generate(ctx context.Context, api *benchstack.Client, body any, poll time.Duration) (genRun, error) {
 	r := genRun{Submitted: time.Now()}
-	id, err := su.stack.API.Submit(ctx, body)
+	id, err := api.Submit(ctx, body)
 	if err != nil {
 		return r, err
 	}
 	r.TaskID, r.Accepted = id, time.Now()
-	_, done, err := su.watch(ctx, id, poll, nil)
+	_, done, err := su.watch(ctx, api, id, poll, nil)
 	r.Done = done
 	return r, err
 }
@@ -42,12 +42,12 @@ type observation struct {
 // watch polls GET /status of id every poll (measured from one poll's start to the next) until
 // the task ends, calling seen (when not nil) with every answer. It returns the final status and
 // when it arrived; a task that did not end "done" is an error.
-func (su *Suite) watch(ctx context.Context, id string, poll time.Duration, seen func(observation)) (benchstack.Status, time.Time, error) {
+func (su *Suite) watch(ctx context.Context, api *benchstack.Client, id string, poll time.Duration, seen func(observation)) (benchstack.Status, time.Time, error) {
 	ctx, cancel := context.WithTimeout(ctx, 3*time.Minute)
 	defer cancel()
 	next := time.Now()
 	for {
-		s, err := su.stack.API.Status(ctx, id)
+		s, err := api.Status(ctx, id)
 		now := time.Now()
 		if err != nil {
 			return s, now, err
@@ -76,12 +76,12 @@ func (su *Suite) watch(ctx context.Context, id string, poll time.Duration, seen 
 
 // submitAll submits n generations at once, one goroutine each, and returns their task ids in
 // submission order.
-func (su *Suite) submitAll(ctx context.Context, n int, body func(i int) any) ([]string, error) {
+func (su *Suite) submitAll(ctx context.Context, api *benchstack.Client, n int, body func(i int) any) ([]string, error) {
 	ids := make([]string, n)
 	errs := make([]error, n)
 	var wg sync.WaitGroup
 	for i := range n {
-		wg.Go(func() { ids[i], errs[i] = su.stack.API.Submit(ctx, body(i)) })
+		wg.Go(func() { ids[i], errs[i] = api.Submit(ctx, body(i)) })
 	}
 	wg.Wait()
 	for _, err := range errs {
@@ -95,7 +95,7 @@ func (su *Suite) submitAll(ctx context.Context, n int, body func(i int) any) ([]
 // waitAll waits until every task in ids is done and returns when the last one was seen done.
 // It polls in submission order and checks a task only once those before it are done, so a
 // sweep usually costs one request whatever len(ids) is; a sweep starts every poll.
-func (su *Suite) waitAll(ctx context.Context, ids []string, poll time.Duration) (time.Time, error) {
+func (su *Suite) waitAll(ctx context.Context, api *benchstack.Client, ids []string, poll time.Duration) (time.Time, error) {
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
 	defer cancel()
 	pending := ids
@@ -103,7 +103,7 @@ func (su *Suite) waitAll(ctx context.Context, ids []string, poll time.Duration) 
 	for len(pending) > 0 {
 		sweep := time.Now()
 		for len(pending) > 0 {
-			s, err := su.stack.API.Status(ctx, pending[0])
+			s, err := api.Status(ctx, pending[0])
 			if err != nil {
 				return last, err
 			}

@@ -16,8 +16,8 @@ import (
 // record at most every 200 ms, so some steps are never shown on their own, and what a user sees
 // is how far behind the runner the status is.
 func (su *Suite) ProgressLag(ctx context.Context) error {
-	steps := min(su.opts.ProgressSteps, max(su.maxSteps, su.minSteps))
-	steps = max(steps, su.minSteps)
+	t := su.smallest
+	steps := max(min(su.opts.ProgressSteps, max(su.maxSteps, t.steps)), t.steps)
 	g, err := su.stack.StartGPUWorker(benchstack.GPUOptions{Model: su.opts.Model, Concurrency: 1, StepDelay: su.opts.ProgressStepDelay})
 	if err != nil {
 		return err
@@ -30,12 +30,12 @@ func (su *Suite) ProgressLag(ctx context.Context) error {
 	}
 	var runs []run
 	for i := range su.opts.ProgressRuns {
-		id, err := su.stack.API.Submit(ctx, su.request(steps, fmt.Sprintf("progress lag %d", i)))
+		id, err := t.api.Submit(ctx, su.request(t, steps, fmt.Sprintf("progress lag %d", i)))
 		if err != nil {
 			return err
 		}
 		r := run{id: id}
-		if _, _, err := su.watch(ctx, id, su.opts.ProgressPoll, func(o observation) { r.obs = append(r.obs, o) }); err != nil {
+		if _, _, err := su.watch(ctx, t.api, id, su.opts.ProgressPoll, func(o observation) { r.obs = append(r.obs, o) }); err != nil {
 			return err
 		}
 		runs = append(runs, r)

@@ -22,15 +22,16 @@ func (su *Suite) WarmReuse(ctx context.Context) error {
 		return err
 	}
 	defer g.Stop()
+	t := su.smallest
 	ids := make([]string, 0, n)
 	for i := range n {
-		id, err := su.stack.API.Submit(ctx, su.request(su.minSteps, fmt.Sprintf("warm reuse %d", i)))
+		id, err := t.api.Submit(ctx, su.request(t, t.steps, fmt.Sprintf("warm reuse %d", i)))
 		if err != nil {
 			return err
 		}
 		ids = append(ids, id)
 	}
-	if _, err := su.waitAll(ctx, ids, throughputPoll); err != nil {
+	if _, err := su.waitAll(ctx, t.api, ids, throughputPoll); err != nil {
 		return err
 	}
 	loads := g.Loads(su.opts.Model)
@@ -72,8 +73,8 @@ func (su *Suite) WarmReuse(ctx context.Context) error {
 	rep.Bench("reuse.runner_idle_gap.p50", stats.Percentile(idle, 50), "ms")
 	rep.Bench("reuse.runner_idle_gap.p95", stats.Percentile(idle, 95), "ms")
 	rep.Bench("reuse.start_after_prev_done.p50", stats.Percentile(startAfterDone, 50), "ms")
-	rep.Logf("   %d %s generations queued back to back on one worker (concurrency 1, runner load delay %s):",
-		n, su.opts.Model, su.opts.ReuseLoadDelay)
+	rep.Logf("   %d %s generations queued back to back on one worker (concurrency 1, runner load delay %s, no step delay):",
+		n, t.describe(su.opts.Model), su.opts.ReuseLoadDelay)
 	rep.Logf("   model loads %d (target 1), runner processes %d", loads, len(pids))
 	rep.Logf("   runner idle between jobs (result sent → next request received): p50 %.1f ms, p95 %.1f ms, max %.1f ms",
 		stats.Percentile(idle, 50), stats.Percentile(idle, 95), stats.Max(idle))

@@ -13,6 +13,7 @@ import (
 
 	"github.com/gooni/gooni/bench/benchstack"
 	"github.com/gooni/gooni/bench/stats"
+	"github.com/gooni/gooni/settings"
 )
 
 // Options sizes the benchmarks. Zero fields take the defaults of Defaults.
@@ -106,18 +107,59 @@ type Suite struct {
 	rep   stats.Reporter
 	opts  Options
 	bare  *bare
-	// limits are the smallest request the catalogue allows for the model.
-	width, height, minSteps, maxSteps int
+	// smallest is the smallest request the catalogue allows for the model, through the stack's
+	// API; tiny is the smallest the CPU runner takes, through an API on a catalogue variant.
+	smallest, tiny target
+	// maxSteps is the catalogue's largest step count for the model.
+	maxSteps int
 }
 
-// New prepares the suite: it reads the model's limits from the catalogue and starts the bare
-// workflow's worker.
+// target is a kind of request and the API it is sent to.
+type target struct {
+	// name prefixes the benchmark names ("" for the main target).
+	name          string
+	api           *benchstack.Client
+	width, height int
+	steps         int
+}
+
+// bench returns the benchmark name of metric for this target within benchmark group.
+func (t target) bench(group, metric string) string {
+	if t.name == "" {
+		return group + "." + metric
+	}
+	return group + "." + t.name + "." + metric
+}
+
+// describe says what the target's requests are.
+func (t target) describe(model string) string {
+	return fmt.Sprintf("%s %dx%d %d-step", model, t.width, t.height, t.steps)
+}
+
+// New prepares the suite: it reads the model's limits from the catalogue, starts the API on the
+// tiny-request catalogue variant and the bare workflow's worker.
 func New(s *benchstack.Stack, rep stats.Reporter, opts Options) (*Suite, error) {
 	opts = opts.withDefaults()
 	su := &Suite{stack: s, rep: rep, opts: opts}
-	if err := su.readLimits(); err != nil {
+	l, err := readLimits(s.Catalogue, opts.Model)
+	if err != nil {
 		return nil, err
 	}
+	su.smallest = target{api: s.API, width: l.width, height: l.height, steps: l.minSteps}
+	su.maxSteps = l.maxSteps
+	tinyCat, err := tinyCatalogue(s.Catalogue)
+	if err != nil {
+		return nil, err
+	}
+	tl, err := readLimits(tinyCat, opts.Model)
+	if err != nil {
+		return nil, fmt.Errorf("catalogue variant: %w", err)
+	}
+	tinyAPI, err := s.StartAPI(tinyCat)
+	if err != nil {
+		return nil, err
+	}
+	su.tiny = target{name: "tiny", api: tinyAPI, width: tl.width, height: tl.height, steps: tl.minSteps}
 	b, err := startBare(s.Temporal)
 	if err != nil {
 		return nil, err
@@ -158,22 +200,25 @@ func (su *Suite) Run(ctx context.Context, names []string) error {
 	return nil
 }
 
+// limits are a model's smallest size and its step range.
+type limits struct{ width, height, minSteps, maxSteps int }
+
 // readLimits finds the model's smallest width and height and its step range in the public
 // catalogue (the same document GET /models serves).
-func (su *Suite) readLimits() error {
-	raw, err := json.Marshal(su.stack.Catalogue.PublicModels())
+func readLimits(cat *settings.Catalogue, model string) (limits, error) {
+	raw, err := json.Marshal(cat.PublicModels())
 	if err != nil {
-		return err
+		return limits{}, err
 	}
 	var models []struct {
 		ID         string           `json:"id"`
 		Parameters []map[string]any `json:"parameters"`
 	}
 	if err := json.Unmarshal(raw, &models); err != nil {
-		return fmt.Errorf("read catalogue: %w", err)
+		return limits{}, fmt.Errorf("read catalogue: %w", err)
 	}
 	for _, m := range models {
-		if m.ID != su.opts.Model {
+		if m.ID != model {
 			continue
 		}
 		bound := func(name, key string) int {
@@ -186,20 +231,19 @@ func (su *Suite) readLimits() error {
 			}
 			return 0
 		}
-		su.width, su.height = bound("width", "min"), bound("height", "min")
-		su.minSteps, su.maxSteps = bound("steps", "min"), bound("steps", "max")
-		if su.width <= 0 || su.height <= 0 || su.minSteps <= 0 {
-			return fmt.Errorf("model %s: the catalogue gives no minimum width, height or steps", su.opts.Model)
+		l := limits{width: bound("width", "min"), height: bound("height", "min"), minSteps: bound("steps", "min"), maxSteps: bound("steps", "max")}
+		if l.width <= 0 || l.height <= 0 || l.minSteps <= 0 {
+			return l, fmt.Errorf("model %s: the catalogue gives no minimum width, height or steps", model)
 		}
-		return nil
+		return l, nil
 	}
-	return fmt.Errorf("model %s is not in the catalogue", su.opts.Model)
+	return limits{}, fmt.Errorf("model %s is not in the catalogue", model)
 }
 
-// request is the body of a generation of the model at its smallest size with steps steps.
-func (su *Suite) request(steps int, prompt string) map[string]any {
+// request is the body of a txt2img generation of the model for target t with steps steps.
+func (su *Suite) request(t target, steps int, prompt string) map[string]any {
 	return map[string]any{
 		"model": su.opts.Model, "mode": "txt2img", "prompt": prompt,
-		"width": su.width, "height": su.height, "steps": steps, "seed": 1,
+		"width": t.width, "height": t.height, "steps": steps, "seed": 1,
 	}
 }

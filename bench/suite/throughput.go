@@ -14,9 +14,10 @@ import (
 // throughputPoll is how often the throughput benchmark looks for finished tasks.
 const throughputPoll = 10 * time.Millisecond
 
-// Throughput submits Concurrent zero-work generations through the API at once and measures
-// generations per second until all are done, on a GPU worker running LaneConcurrency of them at
-// a time (one warm runner process each); then the same number of bare workflows at once.
+// Throughput submits Concurrent generations through the API at once and measures generations per
+// second until all are done, on a GPU worker running LaneConcurrency of them at a time (one warm
+// runner process each) — first the catalogue's smallest request, then the tiny one. Bursts of as
+// many bare workflows run before and after, as the baseline.
 func (su *Suite) Throughput(ctx context.Context) error {
 	n, conc := su.opts.Concurrent, su.opts.LaneConcurrency
 	g, err := su.stack.StartGPUWorker(benchstack.GPUOptions{Model: su.opts.Model, Concurrency: conc})
@@ -24,103 +25,130 @@ func (su *Suite) Throughput(ctx context.Context) error {
 		return err
 	}
 	defer g.Stop()
-	body := func(i int) any { return su.request(su.minSteps, fmt.Sprintf("throughput %d", i)) }
 
 	// Warm every runner slot: runners start and load on first use.
+	t := su.tiny
 	for round := 0; round < 3 && g.Loads(su.opts.Model) < conc; round++ {
-		ids, err := su.submitAll(ctx, conc, body)
+		ids, err := su.submitAll(ctx, t.api, conc, func(int) any { return su.request(t, t.steps, "warm-up") })
 		if err != nil {
 			return fmt.Errorf("warm-up: %w", err)
 		}
-		if _, err := su.waitAll(ctx, ids, throughputPoll); err != nil {
+		if _, err := su.waitAll(ctx, t.api, ids, throughputPoll); err != nil {
 			return fmt.Errorf("warm-up: %w", err)
 		}
 	}
 	warmLoads := g.Loads(su.opts.Model)
 
 	// The baseline runs before and after the generations, so a burst of load from elsewhere on
-	// the machine (it is shared) is less likely to favour one side.
+	// the machine (it may be shared) is less likely to favour one side.
 	bare1, err := su.bareBurst(ctx, n)
 	if err != nil {
 		return err
 	}
-
-	machine0, tree0 := readCPU(), readTreeCPU()
-	start := time.Now()
-	ids, err := su.submitAll(ctx, n, body)
-	if err != nil {
-		return err
-	}
-	accepted := time.Now()
-	end, err := su.waitAll(ctx, ids, throughputPoll)
-	if err != nil {
-		return err
-	}
-	genTree := readTreeCPU().Sub(tree0)
-	genBusy, genBusyOK := busySince(machine0)
-	genElapsed := end.Sub(start)
-	genRate := float64(n) / genElapsed.Seconds()
-
-	jobs, err := g.Jobs()
-	if err != nil {
-		return err
-	}
-	var runnerCPU, runnerOwn []float64
-	for _, id := range ids {
-		if j, ok := jobs[id]; ok && !j.Finished.IsZero() {
-			runnerCPU = append(runnerCPU, stats.Ms(j.CPU))
-			runnerOwn = append(runnerOwn, stats.Ms(j.Own()))
+	var gens []genBurst
+	for _, t := range []target{su.smallest, su.tiny} {
+		b, err := su.genBurst(ctx, g, t, n)
+		if err != nil {
+			return err
 		}
+		gens = append(gens, b)
 	}
 	loads := g.Loads(su.opts.Model)
-	g.Stop()
-
 	bare2, err := su.bareBurst(ctx, n)
 	if err != nil {
 		return err
 	}
-	bareRate := float64(2*n) / (bare1.elapsed + bare2.elapsed).Seconds()
-	bareTree := bare1.tree
-	bareTree.Gooni += bare2.tree.Gooni
-	perBare := stats.Ms(bareTree.Gooni) / float64(2*n)
+	g.Stop()
 
-	cores := runtime.NumCPU()
-	perGen := func(d time.Duration) float64 { return stats.Ms(d) / float64(n) }
+	bareRate := float64(2*n) / (bare1.elapsed + bare2.elapsed).Seconds()
+	perBare := stats.Ms(bare1.tree.Gooni+bare2.tree.Gooni) / float64(2*n)
 	rep := su.rep
-	rep.Bench("throughput.generations", genRate, "per_s")
-	rep.Bench("throughput.bare_workflows", bareRate, "per_s")
-	rep.Bench("throughput.generations_vs_bare", genRate/bareRate, "x")
 	rep.Bench("throughput.lane_concurrency", float64(conc), "count")
-	if genTree.ok && bareTree.ok {
-		rep.Bench("throughput.cpu_per_generation.total", perGen(genTree.Total()), "ms")
-		rep.Bench("throughput.cpu_per_generation.runner", perGen(genTree.Runners), "ms")
-		rep.Bench("throughput.cpu_per_generation.gooni_temporal", perGen(genTree.Gooni), "ms")
-		rep.Bench("throughput.cpu_per_generation.postgres", perGen(genTree.Postgres), "ms")
+	rep.Bench("throughput.bare_workflows", bareRate, "per_s")
+	if bare1.tree.ok && bare2.tree.ok {
 		rep.Bench("throughput.cpu_per_bare_workflow", perBare, "ms")
 	}
-	if genBusyOK {
-		rep.Bench("throughput.machine_cpu_busy", genBusy, "%")
-	}
-
-	rep.Logf("   %d %s %dx%d %d-step generations submitted at once through POST /generate (all accepted after %s),",
-		n, su.opts.Model, su.width, su.height, su.minSteps, ms(accepted.Sub(start)))
-	rep.Logf("   GPU worker lane concurrency %d (%d warm runner processes: %d loads before, %d after): all done after %s → %.2f generations/s",
-		conc, conc, warmLoads, loads, ms(genElapsed), genRate)
-	rep.Logf("   %d bare workflows at once, before and after: %s and %s → %.2f workflows/s; generations/bare %.2fx (target ≥ 0.5)",
-		n, ms(bare1.elapsed), ms(bare2.elapsed), bareRate, genRate/bareRate)
-	if genTree.ok {
-		rep.Logf("   CPU per generation %.1f ms = runner %.1f + this process (Temporal server, API, workers) %.1f + PostgreSQL %.1f; per bare workflow %.1f ms",
-			perGen(genTree.Total()), perGen(genTree.Runners), perGen(genTree.Gooni), perGen(genTree.Postgres), perBare)
-		rep.Logf("   during the generations this stack used %.0f%% of the machine's %d cores; the machine was %s busy (the rest: other processes)",
-			100*genTree.Total().Seconds()/(genElapsed.Seconds()*float64(cores)), cores, pct(genBusy, genBusyOK))
-		rep.Logf("   at that CPU cost, %d cores cap generations at %.1f/s if nothing else ran (runner alone: %.1f/s)",
-			cores, float64(cores)*1000/perGen(genTree.Total()), float64(cores)*1000/perGen(genTree.Runners))
-	}
-	if len(runnerCPU) > 0 {
-		rep.Logf("   runner trace: CPU per generation p50 %.1f ms, own time p50 %.1f ms with %d at once",
-			stats.Percentile(runnerCPU, 50), stats.Percentile(runnerOwn, 50), conc)
+	rep.Logf("   %d at once through POST /generate; GPU worker lane concurrency %d (%d runner processes; loads %d after warm-up, %d at the end)",
+		n, conc, conc, warmLoads, loads)
+	rep.Logf("   %d bare workflows at once, before and after: all done after %s and %s → %.2f workflows/s, CPU %.1f ms each",
+		n, ms(bare1.elapsed), ms(bare2.elapsed), bareRate, perBare)
+	for _, b := range gens {
+		su.reportGenBurst(b, bareRate, perBare)
 	}
 	return nil
+}
+
+// genBurst is one burst of generations.
+type genBurst struct {
+	t                target
+	n                int
+	accepted, done   time.Duration
+	tree             treeCPU
+	machine          float64
+	machineOK        bool
+	runnerCPU, ownMs []float64
+}
+
+// genBurst submits n generations of t at once and waits until all are done.
+func (su *Suite) genBurst(ctx context.Context, g *benchstack.GPU, t target, n int) (genBurst, error) {
+	b := genBurst{t: t, n: n}
+	machine0, tree0 := readCPU(), readTreeCPU()
+	start := time.Now()
+	ids, err := su.submitAll(ctx, t.api, n, func(i int) any { return su.request(t, t.steps, fmt.Sprintf("throughput %d", i)) })
+	if err != nil {
+		return b, err
+	}
+	b.accepted = time.Since(start)
+	end, err := su.waitAll(ctx, t.api, ids, throughputPoll)
+	if err != nil {
+		return b, err
+	}
+	b.done = end.Sub(start)
+	b.tree = readTreeCPU().Sub(tree0)
+	b.machine, b.machineOK = busySince(machine0)
+	jobs, err := g.Jobs()
+	if err != nil {
+		return b, err
+	}
+	for _, id := range ids {
+		if j, ok := jobs[id]; ok && !j.Finished.IsZero() {
+			b.runnerCPU = append(b.runnerCPU, stats.Ms(j.CPU))
+			b.ownMs = append(b.ownMs, stats.Ms(j.Own()))
+		}
+	}
+	return b, nil
+}
+
+// reportGenBurst prints the lines of one burst of generations.
+func (su *Suite) reportGenBurst(b genBurst, bareRate, perBare float64) {
+	rate := float64(b.n) / b.done.Seconds()
+	cores := runtime.NumCPU()
+	per := func(d time.Duration) float64 { return stats.Ms(d) / float64(b.n) }
+	rep := su.rep
+	rep.Bench(b.t.bench("throughput", "generations"), rate, "per_s")
+	rep.Bench(b.t.bench("throughput", "generations_vs_bare"), rate/bareRate, "x")
+	if b.tree.ok {
+		rep.Bench(b.t.bench("throughput", "cpu_per_generation.total"), per(b.tree.Total()), "ms")
+		rep.Bench(b.t.bench("throughput", "cpu_per_generation.runner"), per(b.tree.Runners), "ms")
+		rep.Bench(b.t.bench("throughput", "cpu_per_generation.gooni_temporal"), per(b.tree.Gooni), "ms")
+		rep.Bench(b.t.bench("throughput", "cpu_per_generation.postgres"), per(b.tree.Postgres), "ms")
+	}
+	if b.machineOK {
+		rep.Bench(b.t.bench("throughput", "machine_cpu_busy"), b.machine, "%")
+	}
+	rep.Logf("   %s: all accepted after %s, all done after %s → %.2f generations/s; generations/bare %.2fx (target ≥ 0.5)",
+		b.t.describe(su.opts.Model), ms(b.accepted), ms(b.done), rate, rate/bareRate)
+	if b.tree.ok {
+		total := per(b.tree.Total())
+		rep.Logf("     CPU per generation %.1f ms = runner %.1f + this process (Temporal server, API, workers, client) %.1f + PostgreSQL %.1f (bare workflow: %.1f)",
+			total, per(b.tree.Runners), per(b.tree.Gooni), per(b.tree.Postgres), perBare)
+		rep.Logf("     this stack used %.0f%% of the %d cores, the machine was %s busy; at this CPU cost %d idle cores would allow %.1f generations/s",
+			100*b.tree.Total().Seconds()/(b.done.Seconds()*float64(cores)), cores, pct(b.machine, b.machineOK), cores, float64(cores)*1000/total)
+	}
+	if len(b.runnerCPU) > 0 {
+		rep.Logf("     runner trace: CPU per generation p50 %.1f ms; own time p50 %.1f ms with %d at once",
+			stats.Percentile(b.runnerCPU, 50), stats.Percentile(b.ownMs, 50), su.opts.LaneConcurrency)
+	}
 }
 
 // burst is one burst of bare workflows.

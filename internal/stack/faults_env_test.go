@@ -423,13 +423,14 @@ func (e *faultEnv) requireNothingLost(ids []string) (map[string]*store.Task, map
 		require.NoError(t, err)
 		require.Equal(t, http.StatusOK, code)
 
-		// The workflow ran once and agrees with the record.
+		// The workflow ran once and agrees with the record. The record is final a moment before
+		// the workflow closes (FinishTask is its last step): wait for its result first.
 		wid := workflows.WorkflowID(id)
+		var res workflows.GenerationResult
+		require.NoError(t, e.checkTemporal.GetWorkflow(ctx, wid, "").Get(ctx, &res))
 		desc, err := e.checkTemporal.DescribeWorkflowExecution(ctx, wid, "")
 		require.NoError(t, err)
 		require.Equal(t, enumspb.WORKFLOW_EXECUTION_STATUS_COMPLETED, desc.GetWorkflowExecutionInfo().GetStatus(), "task %s", id)
-		var res workflows.GenerationResult
-		require.NoError(t, e.checkTemporal.GetWorkflow(ctx, wid, "").Get(ctx, &res))
 		require.Equal(t, workflows.GenerationResult{TaskID: id, Status: task.Status, ResultKey: task.ResultKey, PreviewKey: task.PreviewKey, ErrorCode: task.ErrorCode}, res,
 			"task %s: the record agrees with the workflow's result", id)
 		require.Eventually(t, func() bool {

@@ -43,8 +43,9 @@ func TestTasksFallBackToTheSharedLaneWhichSwitchesModels(t *testing.T) {
 	require.Equal(t, 1, e.gpu.Loads("flux"), "flux stayed loaded for the second flux task")
 }
 
-// TestFullSharedLaneFailsFastWithQueueOverloaded: when the shared lane's depth is reached, a
-// task that needs it fails queue_overloaded instead of waiting forever.
+// TestFullSharedLaneFailsFastWithQueueOverloaded: when the shared lane's depth is reached and no
+// dedicated worker serves the model, a submission is refused with 503 queue_overloaded instead of
+// waiting forever (the workflow applies the same rule to tasks already accepted; see workflows).
 func TestFullSharedLaneFailsFastWithQueueOverloaded(t *testing.T) {
 	e := setup(t, envOptions{noGPUWorker: true, edit: func(s string) string {
 		s = strings.ReplaceAll(s, `"schedule_to_start": "10m"`, `"schedule_to_start": "1s"`)
@@ -57,13 +58,16 @@ func TestFullSharedLaneFailsFastWithQueueOverloaded(t *testing.T) {
 		return err == nil && task.LaneMode == "shared"
 	}, 30*time.Second, 50*time.Millisecond, "the first task waits on the shared lane")
 
-	second := e.submit(map[string]any{"model": "pony", "prompt": "second", "width": 512, "height": 512})
-	seen := e.waitTerminal(second, 30*time.Second)
-	final := seen[len(seen)-1]
-	require.Equal(t, "failed", final.Status)
-	require.Equal(t, "queue_overloaded", final.ErrorCode)
+	// No worker serves pony and the shared lane is full: the submission is refused at once.
+	before := e.countTasks()
+	code, body, _ := e.do("POST", "/generate", map[string]any{"model": "pony", "prompt": "second", "width": 512, "height": 512}, nil)
+	require.Equal(t, http.StatusServiceUnavailable, code, string(body))
+	env := decodeEnvelope(t, body)
+	require.Equal(t, "queue_overloaded", env.Code)
+	require.EqualValues(t, 1, env.Metadata["shared_depth"])
+	require.Equal(t, before, e.countTasks(), "a refused submission creates nothing")
 
 	// With no worker on any lane the first one ends worker_start_timeout after the shared wait.
-	seen = e.waitTerminal(first, 60*time.Second)
+	seen := e.waitTerminal(first, 60*time.Second)
 	require.Equal(t, "worker_start_timeout", seen[len(seen)-1].ErrorCode)
 }
