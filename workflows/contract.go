@@ -135,6 +135,9 @@ type RunGenerationOutput struct {
 	LaneMode    string `json:"lane_mode"`
 	RunnerName  string `json:"runner_name"`
 	ElapsedMsec int64  `json:"elapsed_msec"`
+	// Attempt and StartedAt are the successful attempt's number and start time.
+	Attempt   int32     `json:"attempt,omitempty"`
+	StartedAt time.Time `json:"started_at,omitzero"`
 }
 
 // FinishTaskInput records a successful generation.

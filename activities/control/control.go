@@ -68,6 +68,8 @@ func (a *Activities) FinishTask(ctx context.Context, in workflows.FinishTaskInpu
 		Width:      in.Output.Width,
 		Height:     in.Output.Height,
 		ExpiresAt:  a.cfg.Now().Add(a.cfg.Retention),
+		Attempt:    int(in.Output.Attempt),
+		StartedAt:  in.Output.StartedAt,
 	})
 	if err != nil {
 		return a.classify("finish task", in.TaskID, err)

@@ -162,6 +162,8 @@ func (a *Activities) RunGeneration(ctx context.Context, in workflows.RunGenerati
 		LaneMode:    laneMode,
 		RunnerName:  runnerName,
 		ElapsedMsec: time.Since(started).Milliseconds(),
+		Attempt:     info.Attempt,
+		StartedAt:   started,
 	}, nil
 }
 

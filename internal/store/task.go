@@ -89,4 +89,8 @@ type FinishFields struct {
 	Width      int
 	Height     int
 	ExpiresAt  time.Time
+	// Attempt and StartedAt restate what the successful attempt's start report recorded, so the
+	// record is right even when that report was lost (the database was away at the time).
+	Attempt   int
+	StartedAt time.Time
 }

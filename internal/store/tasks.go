@@ -114,7 +114,7 @@ func (s *Store) MarkProcessing(ctx context.Context, id, lane, laneMode string, a
 func (s *Store) UpdateProgress(ctx context.Context, id string, progress float64, stage, detail string) error {
 	tag, err := s.pool.Exec(ctx, `update tasks set
 			status = 'processing', progress = $2, stage = coalesce(nullif($3, ''), stage),
-			stage_detail = $4, updated_at = now()
+			stage_detail = $4, started_at = coalesce(started_at, now()), updated_at = now()
 		where id = $1 and `+live,
 		id, clampProgress(progress), stage, detail)
 	if err != nil {
@@ -146,9 +146,10 @@ func (s *Store) FinishTask(ctx context.Context, id string, f FinishFields) (chan
 			lane_mode = coalesce(nullif($5, ''), lane_mode),
 			width = coalesce(nullif($6::int, 0), width), height = coalesce(nullif($7::int, 0), height),
 			expires_at = $8, error_code = null, error_msg = null,
+			attempt = greatest(attempt, $9), started_at = coalesce(started_at, $10, now()),
 			finished_at = now(), updated_at = now()
 		where id = $1 and `+live,
-		id, f.ResultKey, f.ResultMIME, f.PreviewKey, f.LaneMode, f.Width, f.Height, expires)
+		id, f.ResultKey, f.ResultMIME, f.PreviewKey, f.LaneMode, f.Width, f.Height, expires, f.Attempt, startedAt(f.StartedAt))
 	if err != nil {
 		return false, fmt.Errorf("store: finish task %s: %w", id, translate(err))
 	}
@@ -229,4 +230,12 @@ func clampProgress(p float64) float64 {
 		return 0
 	}
 	return math.Min(p, 100)
+}
+
+// startedAt is nil for a zero time, so the column's coalesce keeps what it has.
+func startedAt(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	return &t
 }
