@@ -32,6 +32,7 @@ vet:
 bench: deps
 	$(GO) build -o $(BIN)/gooni-bench ./bench/cmd/gooni-bench
 	$(BIN)/gooni-bench -log $(BIN)/gooni-bench.log $(BENCHFLAGS)
+	$(GO) run ./bench/gallery
 
 ## lint: vet plus staticcheck
 lint: vet

@@ -94,7 +94,7 @@ func (s *Server) stream(w *bufio.Writer, t *store.Task, shutdown <-chan struct{}
 			log.Error("event stream panicked", "panic", r)
 		}
 	}()
-	last := newStatusResponse(t)
+	last := s.newStatusResponse(t)
 	if err := writeEvent(w, eventID(t), "status", last); err != nil || store.IsTerminal(t.Status) {
 		return
 	}
@@ -131,7 +131,7 @@ func (s *Server) stream(w *bufio.Writer, t *store.Task, shutdown <-chan struct{}
 				continue
 			}
 			status, version = next.Status, next.UpdatedAt
-			resp := newStatusResponse(next)
+			resp := s.newStatusResponse(next)
 			if sameStatus(last, resp) {
 				continue
 			}

@@ -93,12 +93,14 @@ func (s *Server) submit(ctx context.Context, req *settings.Request, idem *idempo
 		Height:         req.Height,
 		Seed:           req.Seed,
 		OutputFormat:   outputFormat(req),
+		ClientID:       clientFrom(ctx),
+		MaxActive:      s.cfg.MaxActiveTasks,
 	}
 	held, err = s.createTask(ctx, task, idem)
 	if err != nil || held != nil {
 		s.deleteInputs(refs)
 		if err != nil {
-			return "", nil, fmt.Errorf("create task: %w", err)
+			return "", nil, fmt.Errorf("create task: %w", refuseActive(err))
 		}
 		return "", held, nil
 	}

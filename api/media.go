@@ -52,8 +52,16 @@ func (s *Server) serveArtifact(c *fiber.Ctx, key, mime string) error {
 		if mime != "" {
 			w.Header().Set("Content-Type", mime)
 		}
-		w.Header().Set("Cache-Control", "private, max-age=3600")
+		// ServeContent answers If-None-Match and If-Range from the ETag, If-Modified-Since from
+		// the modification time (sent as Last-Modified), and drops all three and
+		// Cache-Control from its error answers.
+		w.Header().Set("ETag", artifactETag(info))
+		w.Header().Set("Cache-Control", cacheImmutableMedia)
 		http.ServeContent(w, r, path.Base(key), info.ModTime, obj)
 	})
-	return handler(c)
+	// The adaptor adds the handler's headers to those already set: let the handler's own win.
+	c.Response().Header.Del(fiber.HeaderCacheControl)
+	c.Response().Header.Del(fiber.HeaderXContentTypeOptions)
+	err = handler(c)
+	return finishArtifactResponse(c, info, err)
 }

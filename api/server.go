@@ -56,6 +56,25 @@ type Config struct {
 	// StreamKeepAlive is how often an idle stream sends a comment, so proxies keep it open and
 	// a client that left is noticed. Default 15s.
 	StreamKeepAlive time.Duration
+
+	// SessionTTL is how long a browser session (POST /auth/session) lasts. Default 24h.
+	SessionTTL time.Duration
+	// InsecureCookies drops the Secure flag from the session cookie (GOONI_COOKIE_SECURE=false),
+	// for plain-HTTP development only. Default false: cookies are Secure.
+	InsecureCookies bool
+	// CookieSameSite is the session cookie's SameSite: Lax (default), Strict or None (None
+	// needs Secure).
+	CookieSameSite string
+	// URLSigningKey signs media URLs (result_url, preview_url). Default: derived from APIKey
+	// with HKDF-SHA256, so every replica and restart agrees without another secret.
+	URLSigningKey []byte
+	// SignedURLTTL is how long a signed media URL stays valid. Default 4h.
+	SignedURLTTL time.Duration
+	// GeneratePerMinute limits POST /generate per client (an API key or a session), shared by
+	// every replica through PostgreSQL. Default 10.
+	GeneratePerMinute int
+	// MaxActiveTasks limits a client's pending and processing tasks. Default 2.
+	MaxActiveTasks int
 }
 
 func (c Config) withDefaults() Config {
@@ -89,6 +108,7 @@ func (c Config) withDefaults() Config {
 	if c.StreamKeepAlive <= 0 {
 		c.StreamKeepAlive = 15 * time.Second
 	}
+	c = c.withAuthDefaults()
 	return c
 }
 
@@ -101,7 +121,7 @@ func (c Config) validate() error {
 			return errors.New("api: CORS_ORIGINS must list origins, not '*'")
 		}
 	}
-	return nil
+	return c.validateAuth()
 }
 
 // Deps are the services the API works with.
@@ -117,6 +137,7 @@ type Server struct {
 	cfg     Config
 	deps    Deps
 	keys    keyChecker
+	signer  urlSigner
 	app     *fiber.App
 	streams streamGauge
 	pollers *lanePollers
@@ -129,6 +150,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{cfg: cfg, deps: deps, keys: newKeyChecker(cfg.APIKey), pollers: &lanePollers{temporal: deps.Temporal}}
+	s.signer = newURLSigner(cfg.URLSigningKey, cfg.SignedURLTTL)
 	s.app = fiber.New(fiber.Config{
 		AppName:               "gooni",
 		BodyLimit:             cfg.BodyLimit,
@@ -140,13 +162,17 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	})
 	s.app.Use(recover.New())
 	s.app.Use(requestid.New())
+	s.app.Use(securityHeaders)
 	s.app.Use(accessLog(cfg.Logger))
 	if len(cfg.CORSOrigins) > 0 {
 		s.app.Use(cors.New(cors.Config{
 			AllowOrigins:  strings.Join(cfg.CORSOrigins, ","),
 			AllowHeaders:  "Content-Type, X-API-Key, Idempotency-Key",
 			AllowMethods:  "GET, POST, DELETE, OPTIONS",
-			ExposeHeaders: "Content-Range, Accept-Ranges, Content-Length, Idempotent-Replayed",
+			ExposeHeaders: "Content-Range, Accept-Ranges, Content-Length, Idempotent-Replayed, ETag, Retry-After",
+
+			// The studio's session cookie travels on credentialed requests.
+			AllowCredentials: true,
 		}))
 	}
 	s.app.Use(s.withDeadline)

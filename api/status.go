@@ -59,11 +59,11 @@ func (s *Server) status(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(newStatusResponse(t))
+	return c.JSON(s.newStatusResponse(t))
 }
 
 // newStatusResponse shapes a task record as the status answer.
-func newStatusResponse(t *store.Task) statusResponse {
+func (s *Server) newStatusResponse(t *store.Task) statusResponse {
 	resp := statusResponse{
 		TaskID: t.ID, Status: t.Status, Progress: math.Round(t.Progress*10) / 10, Stage: t.Stage, StageDetail: t.StageDetail,
 		LaneMode: t.LaneMode, ErrorCode: t.ErrorCode, ErrorMsg: t.ErrorMsg,
@@ -74,10 +74,7 @@ func newStatusResponse(t *store.Task) statusResponse {
 	if t.LastErrorCode != "" {
 		resp.Metadata.LastError = &lastError{Code: t.LastErrorCode, Message: t.LastErrorMsg}
 	}
-	if t.Status == store.StatusDone {
-		resp.ResultURL = "/results/" + t.ID
-		resp.PreviewURL = "/preview/" + t.ID
-	}
+	resp.ResultURL, resp.PreviewURL = s.mediaURLs(t)
 	return resp
 }
 

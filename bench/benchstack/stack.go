@@ -136,6 +136,9 @@ func Start(ctx context.Context, cfg Config) (_ *Stack, err error) {
 	return s, nil
 }
 
+// clientLimit is the per-client rate (per minute) and live-task limit of the benchmark's APIs.
+const clientLimit = 1_000_000
+
 // StartAPI starts another instance of the HTTP API on a loopback port, validating requests
 // against cat, and returns a client of it. It shares the stack's database, Temporal client and
 // control queue, so its generations run on the same workers.
@@ -144,7 +147,10 @@ func (s *Stack) StartAPI(cat *settings.Catalogue) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	srv, err := api.New(api.Config{APIKey: key, ControlQueue: workflows.ControlTaskQueue, Logger: s.cfg.Logger},
+	// The benchmark is one client submitting hundreds of generations: the per-client limits are
+	// raised out of its way (their checks still run on every submission).
+	srv, err := api.New(api.Config{APIKey: key, ControlQueue: workflows.ControlTaskQueue, Logger: s.cfg.Logger,
+		GeneratePerMinute: clientLimit, MaxActiveTasks: clientLimit},
 		api.Deps{Store: s.Store, Temporal: s.Temporal, Catalogue: cat, Artifacts: s.Artifacts})
 	if err != nil {
 		return nil, err

@@ -8,6 +8,7 @@ import (
 	"github.com/gooni/gooni/bench/benchstack"
 	"github.com/gooni/gooni/bench/runnertrace"
 	"github.com/gooni/gooni/bench/stats"
+	"github.com/gooni/gooni/workflows"
 )
 
 // Overhead measures what orchestration adds to a generation that does as little work as allowed:
@@ -74,7 +75,25 @@ func (su *Suite) Overhead(ctx context.Context) error {
 // reportOverhead prints the overhead lines of one target.
 func (su *Suite) reportOverhead(ctx context.Context, t target, runs []genRun, jobs map[string]*runnertrace.Job, bareP50 float64) error {
 	var latency, own, above []float64
-	var phAPI, phToActivity, phToRunner, phAfterRunner, phVisible []float64
+	// phases are the hops of a generation, in order, each with its samples.
+	phases := []struct {
+		label string
+		ms    []float64
+	}{
+		{label: "POST /generate"},
+		{label: "record→workflow started"},
+		{label: "→control worker took workflow task"},
+		{label: "workflow task"},
+		{label: "→GPU worker took activity"},
+		{label: "→runner got request"},
+		{label: "runner"},
+		{label: "runner result→activity completed"},
+		{label: "→control worker took workflow task"},
+		{label: "workflow task"},
+		{label: "→FinishTask started"},
+		{label: "→task recorded done"},
+		{label: "→client saw done"},
+	}
 	for _, r := range runs {
 		job, ok := jobs[r.TaskID]
 		if !ok || job.Finished.IsZero() {
@@ -87,14 +106,31 @@ func (su *Suite) reportOverhead(ctx context.Context, t target, runs []genRun, jo
 		if task.StartedAt == nil || task.FinishedAt == nil {
 			return fmt.Errorf("task %s: record has no start or finish time", r.TaskID)
 		}
+		h, err := su.history(ctx, r.TaskID)
+		if err != nil {
+			return err
+		}
+		gpu, finish := h.activities[workflows.RunGenerationActivity], h.activities[workflows.FinishTaskActivity]
 		latency = append(latency, stats.Ms(r.Latency()))
 		own = append(own, stats.Ms(job.Own()))
 		above = append(above, stats.Ms(r.Latency()-job.Own()))
-		phAPI = append(phAPI, stats.Ms(r.Accepted.Sub(r.Submitted)))
-		phToActivity = append(phToActivity, stats.Ms(task.StartedAt.Sub(task.CreatedAt)))
-		phToRunner = append(phToRunner, stats.Ms(job.Received.Sub(*task.StartedAt)))
-		phAfterRunner = append(phAfterRunner, stats.Ms(task.FinishedAt.Sub(job.Finished)))
-		phVisible = append(phVisible, stats.Ms(r.Done.Sub(*task.FinishedAt)))
+		for i, d := range []time.Duration{
+			r.Accepted.Sub(r.Submitted),
+			h.started.Sub(task.CreatedAt),
+			h.wfts[0].started.Sub(h.started),
+			h.wfts[0].completed.Sub(h.wfts[0].started),
+			gpu.started.Sub(h.wfts[0].completed),
+			job.Received.Sub(gpu.started),
+			job.Own(),
+			gpu.completed.Sub(job.Finished),
+			h.wfts[1].started.Sub(gpu.completed),
+			h.wfts[1].completed.Sub(h.wfts[1].started),
+			finish.started.Sub(h.wfts[1].completed),
+			task.FinishedAt.Sub(finish.started),
+			r.Done.Sub(*task.FinishedAt),
+		} {
+			phases[i].ms = append(phases[i].ms, stats.Ms(d))
+		}
 	}
 	p50 := func(xs []float64) float64 { return stats.Percentile(xs, 50) }
 	p99 := func(xs []float64) float64 { return stats.Percentile(xs, 99) }
@@ -111,10 +147,18 @@ func (su *Suite) reportOverhead(ctx context.Context, t target, runs []genRun, jo
 		t.describe(su.opts.Model), len(runs), p50(latency), p99(latency), p50(own))
 	rep.Logf("     above the runner p50 %.1f ms (target ≤ 100), p99 %.1f ms; generation/bare %.2fx, above-runner/bare %.2fx",
 		p50(above), p99(above), p50(latency)/bareP50, p50(above)/bareP50)
-	rep.Logf("     where the time goes (medians, ms): POST /generate %.1f | record→GPU activity start %.1f | activity start→runner got request %.1f |",
-		p50(phAPI), p50(phToActivity), p50(phToRunner))
-	rep.Logf("     runner %.1f | runner result→task recorded done %.1f | recorded done→seen by the client %.1f",
-		p50(own), p50(phAfterRunner), p50(phVisible))
+	rep.Logf("     where the time goes (medians, ms; times from the client, the task record, the workflow history and the runner trace):")
+	line := "      "
+	for i, ph := range phases {
+		line += fmt.Sprintf(" %s %.1f", ph.label, p50(ph.ms))
+		if i == 5 || i == 9 {
+			rep.Logf("%s", line)
+			line = "      "
+		} else if i < len(phases)-1 {
+			line += " |"
+		}
+	}
+	rep.Logf("%s", line)
 	return nil
 }
 

@@ -21,7 +21,7 @@ type Options struct {
 	// Model is the catalogue id benchmarked. Default "pony".
 	Model string
 	// Warmups and Runs are the sequential runs of the overhead benchmark (each a generation and
-	// a bare workflow, interleaved). Defaults 5 and 100.
+	// a bare workflow, interleaved). Defaults 5 and 50.
 	Warmups, Runs int
 	// StatusPoll is how often a sequential run polls GET /status. Default 5ms.
 	StatusPoll time.Duration
@@ -48,7 +48,7 @@ type Options struct {
 var Defaults = Options{
 	Model:             "pony",
 	Warmups:           5,
-	Runs:              100,
+	Runs:              50,
 	StatusPoll:        5 * time.Millisecond,
 	Concurrent:        200,
 	LaneConcurrency:   8,

@@ -87,6 +87,8 @@ type genBurst struct {
 	machine          float64
 	machineOK        bool
 	runnerCPU, ownMs []float64
+	// retried counts the generations whose GPU activity needed more than one attempt.
+	retried int
 }
 
 // genBurst submits n generations of t at once and waits until all are done.
@@ -115,6 +117,13 @@ func (su *Suite) genBurst(ctx context.Context, g *benchstack.GPU, t target, n in
 			b.runnerCPU = append(b.runnerCPU, stats.Ms(j.CPU))
 			b.ownMs = append(b.ownMs, stats.Ms(j.Own()))
 		}
+		task, err := su.stack.Store.GetTask(ctx, id)
+		if err != nil {
+			return b, err
+		}
+		if task.Attempt > 1 {
+			b.retried++
+		}
 	}
 	return b, nil
 }
@@ -136,6 +145,7 @@ func (su *Suite) reportGenBurst(b genBurst, bareRate, perBare float64) {
 	if b.machineOK {
 		rep.Bench(b.t.bench("throughput", "machine_cpu_busy"), b.machine, "%")
 	}
+	rep.Bench(b.t.bench("throughput", "retried_generations"), float64(b.retried), "count")
 	rep.Logf("   %s: all accepted after %s, all done after %s → %.2f generations/s; generations/bare %.2fx (target ≥ 0.5)",
 		b.t.describe(su.opts.Model), ms(b.accepted), ms(b.done), rate, rate/bareRate)
 	if b.tree.ok {
@@ -144,6 +154,9 @@ func (su *Suite) reportGenBurst(b genBurst, bareRate, perBare float64) {
 			total, per(b.tree.Runners), per(b.tree.Gooni), per(b.tree.Postgres), perBare)
 		rep.Logf("     this stack used %.0f%% of the %d cores, the machine was %s busy; at this CPU cost %d idle cores would allow %.1f generations/s",
 			100*b.tree.Total().Seconds()/(b.done.Seconds()*float64(cores)), cores, pct(b.machine, b.machineOK), cores, float64(cores)*1000/total)
+	}
+	if b.retried > 0 {
+		rep.Logf("     %d of %d generations needed a second GPU attempt (see the stack log for why)", b.retried, b.n)
 	}
 	if len(b.runnerCPU) > 0 {
 		rep.Logf("     runner trace: CPU per generation p50 %.1f ms; own time p50 %.1f ms with %d at once",

@@ -127,7 +127,7 @@ func runDev(ctx context.Context, args []string) (err error) {
 		}
 	}
 
-	srv, err := api.New(api.Config{APIKey: apiKey, CORSOrigins: cfg.CORSOrigins, Namespace: cfg.TemporalNamespace, Logger: logger},
+	srv, err := api.New(apiConfig(cfg, apiKey, logger),
 		api.Deps{Store: st, Temporal: tc, Catalogue: cat, Artifacts: arts})
 	if err != nil {
 		return err

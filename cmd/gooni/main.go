@@ -1,6 +1,7 @@
 // Command gooni runs Gooni: `gooni dev` (everything in one process, built with -tags dev),
 // `gooni api`, `gooni worker control`, `gooni worker gpu`, `gooni migrate` and
-// `gooni runner cpu` (the CPU model runner a GPU worker starts as its child process).
+// `gooni runner cpu` (the CPU model runner a GPU worker starts as its child process), and the
+// API client commands `gooni generate`, `gooni status`, `gooni gallery` and `gooni cancel`.
 package main
 
 import (
@@ -12,6 +13,8 @@ import (
 	"sort"
 	"strings"
 	"syscall"
+
+	"github.com/gooni/gooni/internal/cli"
 )
 
 // command is one subcommand.
@@ -27,6 +30,10 @@ var commands = map[string]command{
 	"worker gpu":     {"run a GPU worker for the given lanes", runGPUWorker},
 	"migrate":        {"apply database migrations and exit", runMigrate},
 	"runner cpu":     {"the CPU model runner (started by GPU workers; speaks JSON lines on stdin/stdout)", runCPURunner},
+	"generate":       {"submit a generation, show its progress and download the result (GOONI_URL, API_KEY)", clientCommand(cli.Generate)},
+	"status":         {"show a task's status", clientCommand(cli.Status)},
+	"gallery":        {"list finished items", clientCommand(cli.Gallery)},
+	"cancel":         {"cancel a task", clientCommand(cli.Cancel)},
 }
 
 func main() {

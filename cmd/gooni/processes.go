@@ -95,7 +95,7 @@ func runAPI(ctx context.Context, _ []string) error {
 	if err != nil {
 		return err
 	}
-	srv, err := api.New(api.Config{APIKey: b.cfg.APIKey, CORSOrigins: b.cfg.CORSOrigins, Namespace: b.cfg.TemporalNamespace, Logger: b.logger},
+	srv, err := api.New(apiConfig(b.cfg, b.cfg.APIKey, b.logger),
 		api.Deps{Store: st, Temporal: tc, Catalogue: cat, Artifacts: arts})
 	if err != nil {
 		return err

@@ -51,6 +51,9 @@ type Config struct {
 	LogFormat string
 	// LogLevel (GOONI_LOG_LEVEL): debug, info (default), warn or error.
 	LogLevel slog.Level
+	// API holds the HTTP API's body limit, timeout, session cookie, media URL signing and
+	// per-client limits (see api.go).
+	API API
 }
 
 // Defaults.
@@ -86,6 +89,7 @@ func FromEnv(getenv func(string) string) (Config, error) {
 	c.DevUIPort = port(getenv, "GOONI_DEV_UI_PORT", DefaultDevUIPort, &errs)
 	c.DevPGPort = port(getenv, "GOONI_DEV_PG_PORT", DefaultDevPGPort, &errs)
 	c.Retention = duration(getenv, "GOONI_RETENTION", DefaultRetention, &errs)
+	c.API = readAPI(getenv, &errs)
 
 	if _, _, err := net.SplitHostPort(c.HTTPAddr); err != nil {
 		errs = append(errs, fmt.Errorf("GOONI_HTTP_ADDR=%q is not host:port (for example 127.0.0.1:8080)", c.HTTPAddr))

@@ -43,7 +43,7 @@ func TestPonyTxt2imgRunsEndToEndThroughAPIWorkflowWorkerAndRunner(t *testing.T) 
 	require.Equal(t, "completed", final.Stage)
 	require.Equal(t, "dedicated", final.LaneMode)
 	require.GreaterOrEqual(t, final.Seed, int64(0), "seed -1 is resolved before the run")
-	require.Equal(t, "/results/"+accepted.TaskID, final.ResultURL)
+	require.True(t, strings.HasPrefix(final.ResultURL, "/results/"+accepted.TaskID+"?exp="), final.ResultURL)
 
 	// Progress is real: it moved through intermediate values with step details.
 	var intermediate []float64

@@ -148,7 +148,8 @@ func (e *faultEnv) openStore() *store.Store {
 func (e *faultEnv) startAPI() (stop func()) {
 	e.t.Helper()
 	st, tc := e.openStore(), e.dial("api")
-	srv, err := api.New(api.Config{APIKey: testAPIKey, ControlQueue: e.controlQueue, Namespace: e.namespace, Logger: e.logger.With("component", "api")},
+	srv, err := api.New(api.Config{APIKey: testAPIKey, ControlQueue: e.controlQueue, Namespace: e.namespace, Logger: e.logger.With("component", "api"),
+		GeneratePerMinute: 100_000, MaxActiveTasks: 1000}, // fault tests submit several tasks at once
 		api.Deps{Store: st, Temporal: tc, Catalogue: e.cat, Artifacts: e.arts})
 	require.NoError(e.t, err)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -395,7 +396,7 @@ func (e *faultEnv) requireNothingLost(ids []string) (map[string]*store.Task, map
 		require.Equal(t, store.StatusDone, s.Status, "task %s: %+v", id, s)
 		require.Equal(t, float64(100), s.Progress, "task %s", id)
 		require.Empty(t, s.ErrorCode, "task %s", id)
-		require.Equal(t, "/results/"+id, s.ResultURL)
+		require.True(t, strings.HasPrefix(s.ResultURL, "/results/"+id+"?exp="), s.ResultURL)
 
 		task, err := e.check.GetTask(ctx, id)
 		require.NoError(t, err)

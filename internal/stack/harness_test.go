@@ -2,6 +2,7 @@ package stack_test
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"io"
 	"log/slog"
@@ -42,6 +43,10 @@ type env struct {
 	logs      *syncBuffer
 	srv       *api.Server
 	artifacts artifact.Store
+
+	// apiCfg and apiDeps are what srv was built with, for tests that start a second API replica.
+	apiCfg  api.Config
+	apiDeps api.Deps
 }
 
 type envOptions struct {
@@ -51,10 +56,15 @@ type envOptions struct {
 	// sharedLane makes the GPU worker serve the shared lane too.
 	sharedLane bool
 	bodyLimit  int
+	// corsOrigins are the browser origins the API allows (api.Config.CORSOrigins).
+	corsOrigins []string
 	// edit changes the catalogue JSON before it is parsed (e.g. shorter timeouts).
 	edit func(string) string
 	// api changes the API's configuration or dependencies before it starts.
 	api func(*api.Config, *api.Deps)
+	// generatePerMinute and maxActiveTasks are the API's per-client limits; 0 leaves them high
+	// (tests submit many tasks quickly).
+	generatePerMinute, maxActiveTasks int
 }
 
 var nonWord = regexp.MustCompile(`[^a-z0-9]+`)
@@ -105,13 +115,17 @@ func setup(t *testing.T, opts envOptions) *env {
 		e.gpu = g
 	}
 
-	apiCfg := api.Config{APIKey: testAPIKey, ControlQueue: controlQueue, Logger: logger, BodyLimit: opts.bodyLimit}
+	apiCfg := api.Config{APIKey: testAPIKey, ControlQueue: controlQueue, Logger: logger, BodyLimit: opts.bodyLimit,
+		CORSOrigins: opts.corsOrigins}
+	apiCfg.GeneratePerMinute = cmp.Or(opts.generatePerMinute, 100_000)
+	apiCfg.MaxActiveTasks = cmp.Or(opts.maxActiveTasks, 1000)
 	apiDeps := api.Deps{Store: st, Temporal: tc, Catalogue: cat, Artifacts: arts}
 	if opts.api != nil {
 		opts.api(&apiCfg, &apiDeps)
 	}
 	srv, err := api.New(apiCfg, apiDeps)
 	require.NoError(t, err)
+	e.apiCfg, e.apiDeps = apiCfg, apiDeps
 	e.srv, e.artifacts = srv, arts
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)

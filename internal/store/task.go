@@ -67,6 +67,11 @@ type Task struct {
 	FallbackReason string // why the task left its dedicated lane for the shared one
 	LastErrorCode  string // the last failed attempt's code while retries go on
 	LastErrorMsg   string
+	// ClientID is who submitted the task (see api's client ids); "" stores NULL.
+	ClientID string
+	// MaxActive, on create only and not stored: when > 0 and ClientID is set, the create is
+	// refused with *ActiveLimitError if the client already has this many live tasks.
+	MaxActive int
 }
 
 // InputRef points at a reference image stored as an artifact before the

@@ -25,6 +25,9 @@ const live = `status in ('pending', 'processing')`
 // sets t.CreatedAt and t.UpdatedAt. A taken ID or WorkflowID is
 // ErrAlreadyExists; a missing ID, WorkflowID or Lane is ErrInvalid.
 func (s *Store) CreateTask(ctx context.Context, t *Task) error {
+	if t.MaxActive > 0 && t.ClientID != "" {
+		return s.createTaskLimited(ctx, t) // needs a transaction for its lock
+	}
 	return createTask(ctx, s.pool, t)
 }
 
@@ -55,20 +58,23 @@ func createTask(ctx context.Context, q querier, t *Task) error {
 	if t.Inputs == nil {
 		t.Inputs = []InputRef{}
 	}
+	if err := limitActive(ctx, q, t); err != nil {
+		return err
+	}
 	err := q.QueryRow(ctx, `insert into tasks (
 			id, workflow_id, status, progress, stage, stage_detail, lane, lane_mode,
 			model, type, mode, prompt, negative_prompt, parameters, inputs,
 			width, height, seed, output_format, result_key, result_mime, preview_key,
-			error_code, error_msg, attempt, started_at, finished_at, expires_at)
+			error_code, error_msg, attempt, started_at, finished_at, expires_at, client_id)
 		values ($1, $2, $3, $4, $5, $6, $7, $8,
 			nullif($9, ''), nullif($10, ''), nullif($11, ''), nullif($12, ''), nullif($13, ''), $14, $15,
 			nullif($16::int, 0), nullif($17::int, 0), $18, nullif($19, ''), nullif($20, ''), nullif($21, ''), nullif($22, ''),
-			nullif($23, ''), nullif($24, ''), $25, $26, $27, $28)
+			nullif($23, ''), nullif($24, ''), $25, $26, $27, $28, nullif($29, ''))
 		returning created_at, updated_at`,
 		t.ID, t.WorkflowID, t.Status, t.Progress, t.Stage, t.StageDetail, t.Lane, t.LaneMode,
 		t.Model, t.Type, t.Mode, t.Prompt, t.NegativePrompt, t.Parameters, t.Inputs,
 		t.Width, t.Height, t.Seed, t.OutputFormat, t.ResultKey, t.ResultMIME, t.PreviewKey,
-		t.ErrorCode, t.ErrorMsg, t.Attempt, t.StartedAt, t.FinishedAt, t.ExpiresAt,
+		t.ErrorCode, t.ErrorMsg, t.Attempt, t.StartedAt, t.FinishedAt, t.ExpiresAt, t.ClientID,
 	).Scan(&t.CreatedAt, &t.UpdatedAt)
 	if err != nil {
 		return fmt.Errorf("store: create task %s: %w", t.ID, translate(err))

@@ -1,0 +1,93 @@
+package store
+
+import (
+	"context"
+	"crypto/sha256"
+	"fmt"
+	"time"
+)
+
+// Session is a browser session. Only the SHA-256 of its token is stored.
+type Session struct {
+	IDHash     []byte
+	CreatedAt  time.Time
+	ExpiresAt  time.Time
+	RevokedAt  *time.Time
+	LastSeenAt time.Time
+	UserAgent  string
+	ClientIP   string
+	// Expired is whether ExpiresAt has passed by the database's clock when the row was read.
+	Expired bool
+}
+
+// sessionColumns is the select list that scanSession reads.
+const sessionColumns = `id_hash, created_at, expires_at, revoked_at, last_seen_at, user_agent, client_ip,
+	expires_at <= now()`
+
+// CreateSession records a session whose token hashes to idHash, valid for ttl from now.
+func (s *Store) CreateSession(ctx context.Context, idHash []byte, ttl time.Duration, userAgent, clientIP string) (*Session, error) {
+	if len(idHash) != sha256.Size || ttl <= 0 {
+		return nil, fmt.Errorf("store: create session: %w: a 32-byte hash and a positive ttl are required", ErrInvalid)
+	}
+	sess, err := scanSession(s.pool.QueryRow(ctx, `insert into sessions (id_hash, expires_at, user_agent, client_ip)
+			values ($1, now() + $2 * interval '1 microsecond', $3, $4)
+		returning `+sessionColumns, idHash, ttl.Microseconds(), userAgent, clientIP))
+	if err != nil {
+		return nil, fmt.Errorf("store: create session: %w", translate(err))
+	}
+	return sess, nil
+}
+
+// GetSession returns the session whose token hashes to idHash (revoked and expired ones
+// included: the caller tells them apart), or ErrNotFound.
+func (s *Store) GetSession(ctx context.Context, idHash []byte) (*Session, error) {
+	sess, err := scanSession(s.pool.QueryRow(ctx, `select `+sessionColumns+` from sessions where id_hash = $1`, idHash))
+	if err != nil {
+		return nil, fmt.Errorf("store: get session: %w", translate(err))
+	}
+	return sess, nil
+}
+
+// TouchSession sets last_seen_at to now when it is older than every: a session in use is
+// written at most once per every, not on each request.
+func (s *Store) TouchSession(ctx context.Context, idHash []byte, every time.Duration) error {
+	_, err := s.pool.Exec(ctx, `update sessions set last_seen_at = now()
+		where id_hash = $1 and last_seen_at < now() - $2 * interval '1 microsecond'`, idHash, every.Microseconds())
+	if err != nil {
+		return fmt.Errorf("store: touch session: %w", translate(err))
+	}
+	return nil
+}
+
+// RevokeSession marks the session revoked (keeping the first revocation time), or returns
+// ErrNotFound.
+func (s *Store) RevokeSession(ctx context.Context, idHash []byte) error {
+	tag, err := s.pool.Exec(ctx, `update sessions set revoked_at = coalesce(revoked_at, now()) where id_hash = $1`, idHash)
+	if err != nil {
+		return fmt.Errorf("store: revoke session: %w", translate(err))
+	}
+	if tag.RowsAffected() == 0 {
+		return fmt.Errorf("store: revoke session: %w", ErrNotFound)
+	}
+	return nil
+}
+
+// PurgeSessions deletes sessions that expired more than olderThan ago. Until then an expired
+// session's cookie is answered session_expired rather than session_invalid.
+func (s *Store) PurgeSessions(ctx context.Context, olderThan time.Duration) (int64, error) {
+	tag, err := s.pool.Exec(ctx, `delete from sessions where expires_at < now() - $1 * interval '1 microsecond'`,
+		olderThan.Microseconds())
+	if err != nil {
+		return 0, fmt.Errorf("store: purge sessions: %w", translate(err))
+	}
+	return tag.RowsAffected(), nil
+}
+
+func scanSession(row interface{ Scan(...any) error }) (*Session, error) {
+	var sess Session
+	if err := row.Scan(&sess.IDHash, &sess.CreatedAt, &sess.ExpiresAt, &sess.RevokedAt, &sess.LastSeenAt,
+		&sess.UserAgent, &sess.ClientIP, &sess.Expired); err != nil {
+		return nil, err
+	}
+	return &sess, nil
+}
