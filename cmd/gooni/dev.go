@@ -34,7 +34,6 @@ func init() {
 	commands["dev"] = command{"run everything in one process: embedded Temporal and Web UI, local PostgreSQL, API, workers, CPU runner", runDev}
 }
 
-
 // runDev starts the whole product in one process and stops it cleanly on Ctrl-C. Parts are
 // stopped in reverse order of start.
 func runDev(ctx context.Context, args []string) (err error) {
