@@ -22,6 +22,12 @@ build-dev:
 ## test: vet, then every test (unit, workflow, integration against real PostgreSQL and Temporal)
 test: deps vet check-prod-binary
 	$(GO) test -race -count=1 -timeout 20m ./...
+	@if command -v python3 >/dev/null 2>&1; then \
+		echo "python3 -m unittest discover -s runners/diffusers/tests (diffusers runner, stand-in pipelines)"; \
+		python3 -m unittest discover -s runners/diffusers/tests; \
+	else \
+		echo "SKIP diffusers runner tests: python3 is not installed"; \
+	fi
 
 vet:
 	$(GO) vet ./...

@@ -23,4 +23,24 @@ func (s *Server) routes() {
 	a.Delete("/tasks/:task_id", s.requireAPIKey, s.cancel)
 	a.Post("/tasks/:task_id/cancel", s.requireAPIKey, s.cancel)
 	a.Get("/tasks/:task_id/events", s.requireAPIKey, s.events)
+
+	// Admin (admin_session.go): every request is audited (auditAdmin, outermost, one row each)
+	// and rate limited per client IP (limitAdmin); every route but POST and DELETE
+	// /admin/session requires the admin session (requireAdmin). The API key opens none of them.
+	adm := a.Group("/admin", s.auditAdmin, s.limitAdmin)
+	adm.Post("/session", s.createAdminSession)
+	adm.Get("/session", s.requireAdmin, s.getAdminSession)
+	adm.Delete("/session", s.deleteAdminSession)
+	adm.Get("/audit", s.requireAdmin, s.listAudit)
+	adm.Post("/accounts", s.requireAdmin, s.requireAccounts, s.createAccount)
+	adm.Get("/accounts", s.requireAdmin, s.requireAccounts, s.listAccounts)
+	adm.Get("/accounts/:id", s.requireAdmin, s.requireAccounts, s.getAccount)
+	adm.Delete("/accounts/:id", s.requireAdmin, s.requireAccounts, s.deleteAccount)
+	adm.Post("/accounts/:id/disable", s.requireAdmin, s.requireAccounts, s.disableAccount)
+	adm.Post("/accounts/:id/enable", s.requireAdmin, s.requireAccounts, s.enableAccount)
+	adm.Post("/accounts/:id/reset-usage", s.requireAdmin, s.requireAccounts, s.resetAccountUsage)
+	adm.Post("/maintenance/:name", s.requireAdmin, s.startMaintenance)
+	adm.Get("/maintenance", s.requireAdmin, s.listMaintenance)
+	adm.Get("/queues", s.requireAdmin, s.queues)
+	adm.Get("/tasks/:task_id/why", s.requireAdmin, s.whyTask)
 }

@@ -19,6 +19,7 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"github.com/gooni/gooni/internal/artifact"
+	"github.com/gooni/gooni/internal/secret"
 	"github.com/gooni/gooni/internal/store"
 	"github.com/gooni/gooni/settings"
 	"github.com/gooni/gooni/workflows"
@@ -75,6 +76,36 @@ type Config struct {
 	GeneratePerMinute int
 	// MaxActiveTasks limits a client's pending and processing tasks. Default 2.
 	MaxActiveTasks int
+	// TemporalUIURL is the Temporal Web UI's base URL that admin answers link runs to.
+	// Default http://127.0.0.1:8233.
+	TemporalUIURL string
+	// MaintenanceIDPrefix prefixes maintenance workflow ids ("" in production), separating
+	// deployments or tests that share one Temporal namespace; it must match the prefix the
+	// control worker's schedules use (stack.EnsureSchedules).
+	MaintenanceIDPrefix string
+
+	// AdminKey (ADMIN_KEY) bootstraps admin sessions (POST /admin/session, X-Admin-Key header
+	// only). Unset, shorter than 16 characters or equal to APIKey: every admin route answers
+	// 403 admin_misconfigured. No default.
+	AdminKey string
+	// AdminIdleTimeout is the sliding idle timeout of an admin session. Default 12h.
+	AdminIdleTimeout time.Duration
+	// AdminAuthPerMinute, AdminReadPerMinute and AdminWritePerMinute limit admin requests per
+	// client IP (bootstraps; GET; other methods). Defaults 20, 60, 30. A failed bootstrap
+	// counts twice.
+	AdminAuthPerMinute, AdminReadPerMinute, AdminWritePerMinute int
+	// AccountsEncryptKey (ACCOUNTS_ENCRYPT_KEY) holds the Fernet keys of worker-account
+	// secrets, comma-separated, newest first. Unset or unreadable: the account routes answer
+	// 503 accounts_misconfigured (the rest of the API works).
+	AccountsEncryptKey string
+	// GPUSecondCost is the estimated cost of one GPU-second, for account usage. Default 0 (no
+	// estimate).
+	GPUSecondCost float64
+	// AccountCooldown is how long a failed account waits before it may serve again. Default 300s.
+	AccountCooldown time.Duration
+	// AccountMaxFailures disables an account at its this-many-th failure since it was created
+	// or last enabled. Default 6.
+	AccountMaxFailures int
 }
 
 func (c Config) withDefaults() Config {
@@ -108,7 +139,11 @@ func (c Config) withDefaults() Config {
 	if c.StreamKeepAlive <= 0 {
 		c.StreamKeepAlive = 15 * time.Second
 	}
+	if c.TemporalUIURL == "" {
+		c.TemporalUIURL = DefaultTemporalUIURL
+	}
 	c = c.withAuthDefaults()
+	c = c.withAdminDefaults()
 	return c
 }
 
@@ -141,6 +176,11 @@ type Server struct {
 	app     *fiber.App
 	streams streamGauge
 	pollers *lanePollers
+
+	// adminKeys checks X-Admin-Key; accountKeys encrypts worker-account secrets (nil when
+	// ACCOUNTS_ENCRYPT_KEY is unset or unreadable: see initAdmin).
+	adminKeys   keyChecker
+	accountKeys *secret.Keyring
 }
 
 // New builds the API; serve it with Listen or App().Test.
@@ -151,6 +191,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	}
 	s := &Server{cfg: cfg, deps: deps, keys: newKeyChecker(cfg.APIKey), pollers: &lanePollers{temporal: deps.Temporal}}
 	s.signer = newURLSigner(cfg.URLSigningKey, cfg.SignedURLTTL)
+	s.initAdmin()
 	s.app = fiber.New(fiber.Config{
 		AppName:               "gooni",
 		BodyLimit:             cfg.BodyLimit,

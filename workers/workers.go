@@ -13,6 +13,7 @@ import (
 
 	"github.com/gooni/gooni/activities/control"
 	"github.com/gooni/gooni/activities/gpu"
+	"github.com/gooni/gooni/activities/maintenance"
 	"github.com/gooni/gooni/internal/store"
 	"github.com/gooni/gooni/workflows"
 )
@@ -29,6 +30,16 @@ func NewControl(c client.Client, taskQueue string, acts *control.Activities) wor
 	w.RegisterWorkflowWithOptions(workflows.GenerationWorkflow, workflow.RegisterOptions{Name: workflows.GenerationWorkflowName})
 	acts.Register(w)
 	return w
+}
+
+// RegisterMaintenance adds the maintenance workflows and their activities to the control worker
+// w. Warm-ups run their GPU activity on the models' lanes, like generations.
+func RegisterMaintenance(w worker.Worker, acts *maintenance.Activities) {
+	w.RegisterWorkflowWithOptions(workflows.ArtifactCleanupWorkflow, workflow.RegisterOptions{Name: workflows.ArtifactCleanupWorkflowName})
+	w.RegisterWorkflowWithOptions(workflows.ReconcileWorkflow, workflow.RegisterOptions{Name: workflows.ReconcileWorkflowName})
+	w.RegisterWorkflowWithOptions(workflows.WarmupWorkflow, workflow.RegisterOptions{Name: workflows.WarmupWorkflowName})
+	w.RegisterWorkflowWithOptions(workflows.AuditRetentionWorkflow, workflow.RegisterOptions{Name: workflows.AuditRetentionWorkflowName})
+	acts.Register(w)
 }
 
 // Lane is one task queue a GPU worker serves.

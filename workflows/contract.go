@@ -27,6 +27,19 @@ const (
 	CancelTaskActivity = "CancelTask"
 	// AdmitSharedActivity admits a task to the shared lane when its depth allows (control queue).
 	AdmitSharedActivity = "AdmitShared"
+
+	// Maintenance workflows (control queue), started on demand by POST /admin/maintenance/{name}
+	// and some on Temporal Schedules; see maintenance.go.
+	ArtifactCleanupWorkflowName = "ArtifactCleanupWorkflow"
+	ReconcileWorkflowName       = "ReconcileWorkflow"
+	WarmupWorkflowName          = "WarmupWorkflow"
+	AuditRetentionWorkflowName  = "AuditRetentionWorkflow"
+	// CleanupArtifactsBatchActivity removes the files of one batch of expired tasks.
+	CleanupArtifactsBatchActivity = "CleanupArtifactsBatch"
+	// ReconcileBatchActivity compares one batch of live task records with their workflows.
+	ReconcileBatchActivity = "ReconcileBatch"
+	// DeleteAuditActivity deletes audit rows older than a cutoff.
+	DeleteAuditActivity = "DeleteAudit"
 )
 
 // Search attribute names registered on the namespace so operators can filter runs in the Web UI.
@@ -123,6 +136,9 @@ type RunGenerationInput struct {
 	Mode    string  `json:"mode"`
 	Lane    string  `json:"lane"`
 	Request Request `json:"request"`
+	// Warmup marks a warm-up run (WarmupWorkflow): TaskID is synthetic, nothing is reported to
+	// the tasks table and no result is stored; the runner just loads the model and runs once.
+	Warmup bool `json:"warmup,omitempty"`
 }
 
 // RunGenerationOutput is what the GPU activity produced: artifact keys and facts about them.

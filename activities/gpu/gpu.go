@@ -105,8 +105,12 @@ func (a *Activities) RunGeneration(ctx context.Context, in workflows.RunGenerati
 		}
 		runners = a.shared
 	}
-	progress := newTracker(ctx, a.reporter, in.TaskID, a.cfg.ReportInterval, log)
-	if err := a.reporter.Started(ctx, in.TaskID, in.Lane, laneMode, int(info.Attempt)); err != nil {
+	reporter := a.reporter
+	if in.Warmup {
+		reporter = noReporter{} // a warm-up has no task record
+	}
+	progress := newTracker(ctx, reporter, in.TaskID, a.cfg.ReportInterval, log)
+	if err := reporter.Started(ctx, in.TaskID, in.Lane, laneMode, int(info.Attempt)); err != nil {
 		log.Warn("report start", "err", err)
 	}
 	progress.set(0, runner.StageLoadingModel, "", true)
@@ -128,7 +132,15 @@ func (a *Activities) RunGeneration(ctx context.Context, in workflows.RunGenerati
 		progress.setStep(pct, p.Stage, detail, p.Step, p.Total, false)
 	})
 	if err != nil {
+		if in.Warmup {
+			return workflows.RunGenerationOutput{}, a.runnerError(ctx, log, err)
+		}
 		return workflows.RunGenerationOutput{}, a.attemptFailed(ctx, in.TaskID, int(info.Attempt), a.runnerError(ctx, log, err), log)
+	}
+	if in.Warmup {
+		log.Info("warm-up done", "elapsed", time.Since(started).Round(time.Millisecond))
+		return workflows.RunGenerationOutput{LaneMode: laneMode, RunnerName: runnerName,
+			ElapsedMsec: time.Since(started).Milliseconds(), Attempt: info.Attempt, StartedAt: started}, nil
 	}
 
 	progress.set(97, "uploading", "", true)
@@ -241,6 +253,13 @@ func (a *Activities) runnerError(ctx context.Context, log *slog.Logger, err erro
 	}
 	return temporal.NewNonRetryableApplicationError(msg, rerr.Code, nil)
 }
+
+// noReporter drops reports: a warm-up run has no task record.
+type noReporter struct{}
+
+func (noReporter) Started(context.Context, string, string, string, int) error       { return nil }
+func (noReporter) Progress(context.Context, string, float64, string, string) error  { return nil }
+func (noReporter) AttemptFailed(context.Context, string, int, string, string) error { return nil }
 
 // progressBands are the shares of a task's 0..100 that each runner stage fills: loading the
 // model first, then inference by step, then encoding. A video spends much of its time encoding

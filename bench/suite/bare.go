@@ -14,10 +14,16 @@ import (
 
 // The baseline: the least a Temporal-orchestrated job can cost on this server — one workflow
 // that runs one activity that does nothing, on a task queue of its own with a default worker.
+// The SDK hands such an activity to the worker in the reply to the workflow task (eager
+// activity execution), skipping a round through matching; a generation's GPU activity runs on
+// another task queue and cannot. The cross-queue variant runs its activity on a second queue,
+// served by a second worker, as a generation does.
 const (
-	bareTaskQueue    = "gooni-bench-bare"
-	bareWorkflowName = "GooniBenchBareWorkflow"
-	bareActivityName = "GooniBenchBareActivity"
+	bareTaskQueue         = "gooni-bench-bare"
+	bareActivityQueue     = "gooni-bench-bare-activities"
+	bareWorkflowName      = "GooniBenchBareWorkflow"
+	bareCrossWorkflowName = "GooniBenchBareCrossQueueWorkflow"
+	bareActivityName      = "GooniBenchBareActivity"
 )
 
 // BareWorkflow runs BareActivity once and returns its result.
@@ -28,39 +34,61 @@ func BareWorkflow(ctx workflow.Context, in string) (string, error) {
 	return out, err
 }
 
+// BareCrossQueueWorkflow runs BareActivity once on the activity-only queue.
+func BareCrossQueueWorkflow(ctx workflow.Context, in string) (string, error) {
+	ctx = workflow.WithActivityOptions(ctx, workflow.ActivityOptions{TaskQueue: bareActivityQueue, StartToCloseTimeout: 30 * time.Second})
+	var out string
+	err := workflow.ExecuteActivity(ctx, bareActivityName, in).Get(ctx, &out)
+	return out, err
+}
+
 // BareActivity returns its input.
 func BareActivity(_ context.Context, in string) (string, error) { return in, nil }
 
-// bare is the baseline's worker and client.
+// bare is the baseline's workers and client.
 type bare struct {
-	c client.Client
-	w worker.Worker
+	c       client.Client
+	w, acts worker.Worker
 }
 
 func startBare(c client.Client) (*bare, error) {
 	w := worker.New(c, bareTaskQueue, worker.Options{})
 	w.RegisterWorkflowWithOptions(BareWorkflow, workflow.RegisterOptions{Name: bareWorkflowName})
+	w.RegisterWorkflowWithOptions(BareCrossQueueWorkflow, workflow.RegisterOptions{Name: bareCrossWorkflowName})
 	w.RegisterActivityWithOptions(BareActivity, activity.RegisterOptions{Name: bareActivityName})
 	if err := w.Start(); err != nil {
 		return nil, fmt.Errorf("start bare workflow worker: %w", err)
 	}
-	return &bare{c: c, w: w}, nil
+	acts := worker.New(c, bareActivityQueue, worker.Options{DisableWorkflowWorker: true})
+	acts.RegisterActivityWithOptions(BareActivity, activity.RegisterOptions{Name: bareActivityName})
+	if err := acts.Start(); err != nil {
+		w.Stop()
+		return nil, fmt.Errorf("start bare activity worker: %w", err)
+	}
+	return &bare{c: c, w: w, acts: acts}, nil
 }
 
-func (b *bare) stop() { b.w.Stop() }
+func (b *bare) stop() {
+	b.acts.Stop()
+	b.w.Stop()
+}
 
-// start starts one bare workflow.
-func (b *bare) start(ctx context.Context) (client.WorkflowRun, error) {
+// start starts one bare workflow (the cross-queue variant with cross).
+func (b *bare) start(ctx context.Context, cross bool) (client.WorkflowRun, error) {
+	name := bareWorkflowName
+	if cross {
+		name = bareCrossWorkflowName
+	}
 	return b.c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
 		ID:        "gooni-bench-bare-" + uuid.NewString(),
 		TaskQueue: bareTaskQueue,
-	}, bareWorkflowName, "x")
+	}, name, "x")
 }
 
 // once runs one bare workflow from start to result and returns how long it took.
-func (b *bare) once(ctx context.Context) (time.Duration, error) {
+func (b *bare) once(ctx context.Context, cross bool) (time.Duration, error) {
 	t0 := time.Now()
-	run, err := b.start(ctx)
+	run, err := b.start(ctx, cross)
 	if err != nil {
 		return 0, fmt.Errorf("start bare workflow: %w", err)
 	}

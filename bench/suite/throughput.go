@@ -184,7 +184,7 @@ func (su *Suite) bareAll(ctx context.Context, n int) error {
 	var wg sync.WaitGroup
 	for i := range n {
 		wg.Go(func() {
-			run, err := su.bare.start(ctx)
+			run, err := su.bare.start(ctx, false)
 			if err == nil {
 				var out string
 				err = run.Get(ctx, &out)

@@ -20,6 +20,7 @@ import (
 	"github.com/gooni/gooni/activities/control"
 	"github.com/gooni/gooni/api"
 	"github.com/gooni/gooni/internal/artifact"
+	"github.com/gooni/gooni/internal/config"
 	"github.com/gooni/gooni/internal/devtemporal"
 	"github.com/gooni/gooni/internal/pgcluster"
 	"github.com/gooni/gooni/internal/stack"
@@ -120,8 +121,11 @@ func runDev(ctx context.Context, args []string) (err error) {
 		return err
 	}
 	stops = append(stops, cw.Stop)
+	if err := stack.EnsureSchedules(ctx, tc, "", workflows.ControlTaskQueue, logger); err != nil {
+		return err
+	}
 	if !*noGPU {
-		if err := startDevGPUWorker(tc, cat, arts, st, dataDir, logger, &stops); err != nil {
+		if err := startDevGPUWorker(cfg, tc, cat, arts, st, dataDir, logger, &stops); err != nil {
 			return err
 		}
 	}
@@ -136,8 +140,8 @@ func runDev(ctx context.Context, args []string) (err error) {
 }
 
 // startDevGPUWorker runs a GPU worker in-process serving every lane with this binary's CPU runner.
-func startDevGPUWorker(tc client.Client, cat *settings.Catalogue, arts artifact.Store, st *store.Store, dataDir string, logger *slog.Logger, stops *[]func()) error {
-	cmd, err := selfRunnerCommand()
+func startDevGPUWorker(cfg config.Config, tc client.Client, cat *settings.Catalogue, arts artifact.Store, st *store.Store, dataDir string, logger *slog.Logger, stops *[]func()) error {
+	cmd, err := runnerCommand(cfg)
 	if err != nil {
 		return err
 	}
@@ -146,7 +150,7 @@ func startDevGPUWorker(tc client.Client, cat *settings.Catalogue, arts artifact.
 		return err
 	}
 	g, err := stack.StartGPUWorker(tc, cat, arts, workers.StoreReporter{Store: st}, stack.GPUWorkerConfig{
-		Shared: true, RunnerName: "cpu", RunnerCommand: cmd, WorkDir: workDir, Logger: logger.With("component", "gpu-worker"),
+		Shared: true, RunnerName: cfg.RunnerName, RunnerCommand: cmd, WorkDir: workDir, Logger: logger.With("component", "gpu-worker"),
 	})
 	if err != nil {
 		return err

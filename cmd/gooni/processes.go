@@ -144,6 +144,10 @@ func runControlWorker(ctx context.Context, _ []string) error {
 	if err != nil {
 		return err
 	}
+	if err := stack.EnsureSchedules(ctx, tc, "", workflows.ControlTaskQueue, b.logger); err != nil {
+		w.Stop()
+		return err
+	}
 	b.logger.Info("control worker running")
 	<-ctx.Done()
 	w.Stop()
@@ -187,12 +191,12 @@ func runGPUWorker(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	cmd, err := selfRunnerCommand()
+	cmd, err := runnerCommand(b.cfg)
 	if err != nil {
 		return err
 	}
 	g, err := stack.StartGPUWorker(tc, cat, arts, workers.StoreReporter{Store: st}, stack.GPUWorkerConfig{
-		Models: modelList(*models), Shared: *shared, Concurrency: conc, RunnerName: "cpu", RunnerCommand: cmd, Logger: b.logger,
+		Models: modelList(*models), Shared: *shared, Concurrency: conc, RunnerName: b.cfg.RunnerName, RunnerCommand: cmd, Logger: b.logger,
 	})
 	if err != nil {
 		return err
@@ -201,6 +205,14 @@ func runGPUWorker(ctx context.Context, args []string) error {
 	<-ctx.Done()
 	g.Stop()
 	return nil
+}
+
+// runnerCommand is GOONI_RUNNER_COMMAND when set, else this binary's CPU runner.
+func runnerCommand(cfg config.Config) ([]string, error) {
+	if len(cfg.RunnerCommand) > 0 {
+		return cfg.RunnerCommand, nil
+	}
+	return selfRunnerCommand()
 }
 
 // selfRunnerCommand is the command that starts this binary's CPU runner.

@@ -30,6 +30,9 @@ type API struct {
 	GeneratePerMinute int
 	// MaxActiveTasks (GOONI_MAX_ACTIVE_TASKS), default 2: a client's pending and processing tasks.
 	MaxActiveTasks int
+	// TemporalUIURL (GOONI_TEMPORAL_UI_URL), default http://127.0.0.1:8233: the Temporal Web UI
+	// that admin answers link to (maintenance runs, stuck tasks).
+	TemporalUIURL string
 }
 
 // API defaults.
@@ -48,6 +51,7 @@ func readAPI(getenv func(string) string, errs *[]error) API {
 		CookieSecure:   true,
 		CookieSameSite: DefaultCookieSameSite,
 		URLSigningKey:  getenv("GOONI_URL_SIGNING_KEY"),
+		TemporalUIURL:  strings.TrimRight(getenv("GOONI_TEMPORAL_UI_URL"), "/"),
 	}
 	a.BodyLimit = byteSize(getenv, "GOONI_BODY_LIMIT", DefaultBodyLimit, errs)
 	a.RequestTimeout = duration(getenv, "GOONI_REQUEST_TIMEOUT", DefaultRequestTimeout, errs)

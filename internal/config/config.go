@@ -45,6 +45,13 @@ type Config struct {
 	// SettingsPath (GOONI_SETTINGS), default "settings/inference_settings.json" when that file
 	// exists, else the copy built into the binary.
 	SettingsPath string
+	// RunnerCommand (GOONI_RUNNER_COMMAND) starts the model runner a GPU worker keeps per model,
+	// split on spaces, e.g. "python3 /opt/gooni/runners/diffusers/runner.py". Default: this
+	// binary's CPU runner (`gooni runner cpu`).
+	RunnerCommand []string
+	// RunnerName (GOONI_RUNNER_NAME) labels that runner in logs and results. Default "cpu", or
+	// "custom" when GOONI_RUNNER_COMMAND is set.
+	RunnerName string
 	// Retention (GOONI_RETENTION), default 720h (30 days): how long results are kept.
 	Retention time.Duration
 	// LogFormat (GOONI_LOG_FORMAT): "text" (default) or "json".
@@ -54,6 +61,8 @@ type Config struct {
 	// API holds the HTTP API's body limit, timeout, session cookie, media URL signing and
 	// per-client limits (see api.go).
 	API API
+	// Admin holds the admin API's session, rate-limit and worker-account settings (admin.go).
+	Admin Admin
 }
 
 // Defaults.
@@ -83,6 +92,8 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		DataDir:            orDefault(getenv("GOONI_DATA_DIR"), DefaultDataDir),
 		HTTPAddr:           orDefault(getenv("GOONI_HTTP_ADDR"), DefaultHTTPAddr),
 		SettingsPath:       getenv("GOONI_SETTINGS"),
+		RunnerCommand:      strings.Fields(getenv("GOONI_RUNNER_COMMAND")),
+		RunnerName:         getenv("GOONI_RUNNER_NAME"),
 		LogFormat:          orDefault(getenv("GOONI_LOG_FORMAT"), "text"),
 	}
 	c.DevTemporalPort = port(getenv, "GOONI_DEV_TEMPORAL_PORT", DefaultDevTemporalPort, &errs)
@@ -90,7 +101,14 @@ func FromEnv(getenv func(string) string) (Config, error) {
 	c.DevPGPort = port(getenv, "GOONI_DEV_PG_PORT", DefaultDevPGPort, &errs)
 	c.Retention = duration(getenv, "GOONI_RETENTION", DefaultRetention, &errs)
 	c.API = readAPI(getenv, &errs)
+	c.Admin = readAdmin(getenv, &errs)
 
+	if c.RunnerName == "" {
+		c.RunnerName = "cpu"
+		if len(c.RunnerCommand) > 0 {
+			c.RunnerName = "custom"
+		}
+	}
 	if _, _, err := net.SplitHostPort(c.HTTPAddr); err != nil {
 		errs = append(errs, fmt.Errorf("GOONI_HTTP_ADDR=%q is not host:port (for example 127.0.0.1:8080)", c.HTTPAddr))
 	}

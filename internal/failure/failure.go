@@ -33,6 +33,9 @@ const (
 	InputMissing = "input_missing"
 	// StorageFailed: the result could not be stored.
 	StorageFailed = "storage_failed"
+	// Reconciled: the task's record and its workflow disagreed and the reconcile maintenance
+	// workflow settled it (for example the workflow no longer exists).
+	Reconciled = "reconciled"
 	// Internal: anything else; details stay in the logs.
 	Internal = "internal_error"
 )
@@ -53,6 +56,7 @@ var advice = map[string]string{
 	EncoderUnavailable:  "Video encoding is not available on the GPU worker: an operator must install ffmpeg.",
 	InputMissing:        "A reference image of this task could not be read. Upload it again.",
 	StorageFailed:       "The result could not be stored. Try again later.",
+	Reconciled:          "The task's run was lost (its workflow ended or disappeared without recording an outcome). Submit it again.",
 	Internal:            "The generation failed because of an internal error. Try again; if it persists, contact an operator.",
 }
 

@@ -59,8 +59,12 @@ func NewKey() (string, error) {
 // Len returns how many keys the ring holds.
 func (r *Keyring) Len() int { return len(r.keys) }
 
-// Encrypt encrypts plaintext under the newest key.
+// Encrypt encrypts plaintext under the newest key. Empty plaintext is refused: the library
+// cannot tell its decryption from a failure.
 func (r *Keyring) Encrypt(plaintext []byte) (string, error) {
+	if len(plaintext) == 0 {
+		return "", errors.New("secret: encrypt: empty plaintext")
+	}
 	tok, err := fernet.EncryptAndSign(plaintext, r.keys[0])
 	if err != nil {
 		return "", fmt.Errorf("secret: encrypt: %w", err)

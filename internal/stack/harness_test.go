@@ -65,6 +65,8 @@ type envOptions struct {
 	// generatePerMinute and maxActiveTasks are the API's per-client limits; 0 leaves them high
 	// (tests submit many tasks quickly).
 	generatePerMinute, maxActiveTasks int
+	// adminKey and accountsKey are ADMIN_KEY and ACCOUNTS_ENCRYPT_KEY ("": unset).
+	adminKey, accountsKey string
 }
 
 var nonWord = regexp.MustCompile(`[^a-z0-9]+`)
@@ -119,6 +121,7 @@ func setup(t *testing.T, opts envOptions) *env {
 		CORSOrigins: opts.corsOrigins}
 	apiCfg.GeneratePerMinute = cmp.Or(opts.generatePerMinute, 100_000)
 	apiCfg.MaxActiveTasks = cmp.Or(opts.maxActiveTasks, 1000)
+	apiCfg.AdminKey, apiCfg.AccountsEncryptKey = opts.adminKey, opts.accountsKey
 	apiDeps := api.Deps{Store: st, Temporal: tc, Catalogue: cat, Artifacts: arts}
 	if opts.api != nil {
 		opts.api(&apiCfg, &apiDeps)

@@ -11,16 +11,18 @@ import (
 
 	"github.com/gooni/gooni/activities/control"
 	"github.com/gooni/gooni/activities/gpu"
+	"github.com/gooni/gooni/activities/maintenance"
 	"github.com/gooni/gooni/internal/artifact"
 	"github.com/gooni/gooni/internal/store"
 	"github.com/gooni/gooni/settings"
 	"github.com/gooni/gooni/workers"
 )
 
-// StartControlWorker starts the control worker (generation workflows and task-state activities)
-// on taskQueue.
+// StartControlWorker starts the control worker (generation workflows and task-state activities,
+// and the maintenance workflows) on taskQueue.
 func StartControlWorker(c client.Client, taskQueue string, st *store.Store, arts artifact.Store, cfg control.Config) (worker.Worker, error) {
 	w := workers.NewControl(c, taskQueue, control.New(st, arts, cfg))
+	workers.RegisterMaintenance(w, maintenance.New(st, arts, c, maintenance.Config{Retention: cfg.Retention, Now: cfg.Now, Logger: cfg.Logger}))
 	if err := w.Start(); err != nil {
 		return nil, fmt.Errorf("start control worker: %w", err)
 	}
