@@ -70,7 +70,7 @@ func (s *Server) requireAccounts(c *fiber.Ctx) error {
 	if s.accountKeys == nil {
 		return newError(http.StatusServiceUnavailable, "accounts_misconfigured",
 			"GPU worker accounts are unavailable: ACCOUNTS_ENCRYPT_KEY is unset or not a list of Fernet keys.",
-			"An operator must set ACCOUNTS_ENCRYPT_KEY to one or more Fernet keys, comma-separated, newest first (generate one with: gooni keygen, or python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())'), and restart the API.")
+			"An operator must set ACCOUNTS_ENCRYPT_KEY to one or more Fernet keys, comma-separated, newest first (generate one with: openssl rand -base64 32 | tr '+/' '-_'), and restart the API.")
 	}
 	return c.Next()
 }

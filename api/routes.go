@@ -4,6 +4,7 @@ package api
 func (s *Server) routes() {
 	a := s.app
 	a.Get("/health", s.health)
+	a.Get("/ready", s.ready)
 	a.Get("/models", s.models)
 	a.Get("/settings", s.settingsFile)
 	a.Get("/openapi.json", s.openAPI)
@@ -27,6 +28,10 @@ func (s *Server) routes() {
 	// Admin (admin_session.go): every request is audited (auditAdmin, outermost, one row each)
 	// and rate limited per client IP (limitAdmin); every route but POST and DELETE
 	// /admin/session requires the admin session (requireAdmin). The API key opens none of them.
+	// GPU workers of an account (worker_accounts.go): the X-Worker-Token header.
+	a.Post("/workers/register", s.requireWorker, s.registerWorker)
+	a.Post("/workers/heartbeat", s.requireWorker, s.workerHeartbeat)
+
 	adm := a.Group("/admin", s.auditAdmin, s.limitAdmin)
 	adm.Post("/session", s.createAdminSession)
 	adm.Get("/session", s.requireAdmin, s.getAdminSession)

@@ -24,9 +24,10 @@ const HeartbeatThrottle = 200 * time.Millisecond
 
 // NewControl returns the control worker on taskQueue (workflows.ControlTaskQueue unless a
 // deployment or test chooses another): GenerationWorkflow and the activities that record task
-// state. Start it with Start or Run.
-func NewControl(c client.Client, taskQueue string, acts *control.Activities) worker.Worker {
-	w := worker.New(c, taskQueue, worker.Options{})
+// state. Start it with Start or Run. stopTimeout is how long Stop waits for running activities
+// before cancelling them (0: cancel at once; Temporal retries them).
+func NewControl(c client.Client, taskQueue string, acts *control.Activities, stopTimeout time.Duration) worker.Worker {
+	w := worker.New(c, taskQueue, worker.Options{WorkerStopTimeout: stopTimeout})
 	w.RegisterWorkflowWithOptions(workflows.GenerationWorkflow, workflow.RegisterOptions{Name: workflows.GenerationWorkflowName})
 	acts.Register(w)
 	return w
@@ -48,6 +49,9 @@ type Lane struct {
 	TaskQueue string
 	// Concurrency is how many generations of this lane the worker runs at once.
 	Concurrency int
+	// StopTimeout is how long Stop waits for running generations to finish before cancelling
+	// them (0: cancel at once). A cancelled or abandoned attempt is retried by Temporal.
+	StopTimeout time.Duration
 }
 
 // NewGPU returns one worker per lane, each running the GPU activity.
@@ -67,6 +71,7 @@ func NewGPU(c client.Client, lanes []Lane, acts *gpu.Activities) ([]worker.Worke
 			MaxHeartbeatThrottleInterval:       HeartbeatThrottle,
 			DefaultHeartbeatThrottleInterval:   HeartbeatThrottle,
 			DisableWorkflowWorker:              true,
+			WorkerStopTimeout:                  l.StopTimeout,
 		})
 		acts.Register(w)
 		ws = append(ws, w)

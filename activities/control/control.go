@@ -30,6 +30,10 @@ type Config struct {
 	Now func() time.Time
 	// Logger receives the activities' logs. Default slog.Default().
 	Logger *slog.Logger
+	// TaskEnded, when set, is told of each task these activities end: its model, lane, outcome
+	// (store.StatusDone, StatusFailed or StatusCancelled) and time from submission to end
+	// (metrics.Metrics.TaskEnded). Nil records nothing.
+	TaskEnded func(model, lane, outcome string, took time.Duration)
 }
 
 func (c Config) withDefaults() Config {
@@ -76,6 +80,9 @@ func (a *Activities) FinishTask(ctx context.Context, in workflows.FinishTaskInpu
 	}
 	a.cfg.Logger.Info("task done", "task_id", in.TaskID, "changed", changed,
 		"attempt", activity.GetInfo(ctx).Attempt)
+	if changed {
+		a.taskEnded(ctx, in.TaskID, store.StatusDone)
+	}
 	return nil
 }
 
@@ -86,6 +93,9 @@ func (a *Activities) FailTask(ctx context.Context, in workflows.FailTaskInput) e
 		return a.classify("fail task", in.TaskID, err)
 	}
 	a.cfg.Logger.Info("task failed", "task_id", in.TaskID, "code", in.Code, "changed", changed)
+	if changed {
+		a.taskEnded(ctx, in.TaskID, store.StatusFailed)
+	}
 	return nil
 }
 
@@ -113,6 +123,9 @@ func (a *Activities) CancelTask(ctx context.Context, in workflows.CancelTaskInpu
 		}
 	}
 	a.cfg.Logger.Info("task cancelled", "task_id", in.TaskID, "changed", changed)
+	if changed {
+		a.taskEnded(ctx, in.TaskID, store.StatusCancelled)
+	}
 	return workflows.CancelTaskOutput{Cancelled: true, Status: store.StatusCancelled}, nil
 }
 

@@ -13,76 +13,69 @@ import (
 
 // Overhead measures what orchestration adds to a generation that does as little work as allowed:
 // on a warm runner with no pacing, submitted through POST /generate and polled on GET /status
-// until done, one at a time. Each round runs the catalogue's smallest request, one bare workflow
-// (start → result) and the tiny request, so all three see the same machine state.
+// until done, one at a time. Two blocks of rounds run on the same Temporal server:
+//
+//   - the catalogue's smallest request, each followed by one bare workflow (the brief's
+//     baseline: its activity comes back eagerly with the workflow task);
+//   - the tiny request, each followed by one bare workflow whose activity runs on another task
+//     queue and so goes through matching, as the GPU activity does.
+//
+// A round's two halves see the same machine state. The blocks are kept apart because what ran
+// just before on the server changes how fast it hands out the next tasks (see bench/README.md).
 func (su *Suite) Overhead(ctx context.Context) error {
 	g, err := su.stack.StartGPUWorker(benchstack.GPUOptions{Model: su.opts.Model, Concurrency: 1})
 	if err != nil {
 		return err
 	}
 	defer g.Stop()
-	targets := []target{su.smallest, su.tiny}
-	bodies := make([]any, len(targets))
-	for i, t := range targets {
-		bodies[i] = su.request(t, t.steps, "orchestration overhead")
-	}
-
-	runs := make([][]genRun, len(targets))
-	var bare, cross []float64
-	for i := range su.opts.Warmups + su.opts.Runs {
-		measured := i >= su.opts.Warmups
-		for k, t := range targets {
-			r, err := su.generate(ctx, t.api, bodies[k], su.opts.StatusPoll)
-			if err != nil {
-				return err
-			}
-			if measured {
-				runs[k] = append(runs[k], r)
-			}
-			if k > 0 {
-				continue
-			}
-			d, err := su.bare.once(ctx, false)
-			if err != nil {
-				return err
-			}
-			c, err := su.bare.once(ctx, true)
-			if err != nil {
-				return err
-			}
-			if measured {
-				bare = append(bare, stats.Ms(d))
-				cross = append(cross, stats.Ms(c))
-			}
-		}
-	}
-
-	jobs, err := g.Jobs()
-	if err != nil {
-		return err
-	}
-	p50 := func(xs []float64) float64 { return stats.Percentile(xs, 50) }
-	p99 := func(xs []float64) float64 { return stats.Percentile(xs, 99) }
-	su.rep.Bench("overhead.bare_workflow.p50", p50(bare), "ms")
-	su.rep.Bench("overhead.bare_workflow.p99", p99(bare), "ms")
-	su.rep.Bench("overhead.bare_workflow_cross_queue.p50", p50(cross), "ms")
-	su.rep.Bench("overhead.bare_workflow_cross_queue.p99", p99(cross), "ms")
-	su.rep.Logf("   %d rounds (after %d warm-ups) of: one generation, one bare one-activity workflow, one bare workflow whose activity runs on",
+	su.rep.Logf("   rounds of one generation then one bare workflow (%d after %d warm-ups per block); runner warm, no step or load delay;",
 		su.opts.Runs, su.opts.Warmups)
-	su.rep.Logf("   another task queue, one tiny generation, all on the same Temporal server; runner warm with no step or load delay,")
 	su.rep.Logf("   GET /status polled every %s", su.opts.StatusPoll)
-	su.rep.Logf("   bare workflow start→result p50 %.1f ms, p99 %.1f ms (activity dispatched eagerly with the workflow task)", p50(bare), p99(bare))
-	su.rep.Logf("   bare workflow with its activity on another queue (through matching, like the GPU activity): p50 %.1f ms, p99 %.1f ms", p50(cross), p99(cross))
-	for k, t := range targets {
-		if err := su.reportOverhead(ctx, t, runs[k], jobs, p50(bare)); err != nil {
+	blocks := []struct {
+		t     target
+		cross bool
+	}{{su.smallest, false}, {su.tiny, true}}
+	for _, b := range blocks {
+		runs, bare, err := su.overheadBlock(ctx, b.t, b.cross)
+		if err != nil {
+			return err
+		}
+		jobs, err := g.Jobs()
+		if err != nil {
+			return err
+		}
+		if err := su.reportOverhead(ctx, b.t, runs, jobs, bare, b.cross); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
+// overheadBlock runs the rounds of one block and returns the measured generations and bare
+// workflow durations (ms).
+func (su *Suite) overheadBlock(ctx context.Context, t target, cross bool) ([]genRun, []float64, error) {
+	body := su.request(t, t.steps, "orchestration overhead")
+	var runs []genRun
+	var bare []float64
+	for i := range su.opts.Warmups + su.opts.Runs {
+		r, err := su.generate(ctx, t.api, body, su.opts.StatusPoll)
+		if err != nil {
+			return nil, nil, err
+		}
+		d, err := su.bare.once(ctx, cross)
+		if err != nil {
+			return nil, nil, err
+		}
+		if i >= su.opts.Warmups {
+			runs = append(runs, r)
+			bare = append(bare, stats.Ms(d))
+		}
+	}
+	return runs, bare, nil
+}
+
 // reportOverhead prints the overhead lines of one target.
-func (su *Suite) reportOverhead(ctx context.Context, t target, runs []genRun, jobs map[string]*runnertrace.Job, bareP50 float64) error {
+func (su *Suite) reportOverhead(ctx context.Context, t target, runs []genRun, jobs map[string]*runnertrace.Job, bare []float64, cross bool) error {
 	var latency, own, above []float64
 	// phases are the hops of a generation, in order, each with its samples.
 	phases := []struct {
@@ -143,17 +136,26 @@ func (su *Suite) reportOverhead(ctx context.Context, t target, runs []genRun, jo
 	}
 	p50 := func(xs []float64) float64 { return stats.Percentile(xs, 50) }
 	p99 := func(xs []float64) float64 { return stats.Percentile(xs, 99) }
+	bareName, bareWhat := "bare_workflow", "bare workflow (activity eagerly dispatched with the workflow task)"
+	if cross {
+		bareName, bareWhat = "bare_workflow_cross_queue", "bare workflow with its activity on another task queue (through matching, as the GPU activity)"
+	}
+	bareP50 := p50(bare)
 	rep := su.rep
+	rep.Bench("overhead."+bareName+".p50", bareP50, "ms")
+	rep.Bench("overhead."+bareName+".p99", p99(bare), "ms")
 	rep.Bench(t.bench("overhead", "generation.p50"), p50(latency), "ms")
 	rep.Bench(t.bench("overhead", "generation.p99"), p99(latency), "ms")
 	rep.Bench(t.bench("overhead", "runner_own.p50"), p50(own), "ms")
 	rep.Bench(t.bench("overhead", "above_runner.p50"), p50(above), "ms")
 	rep.Bench(t.bench("overhead", "above_runner.p99"), p99(above), "ms")
-	rep.Bench(t.bench("overhead", "generation_vs_bare.p50"), p50(latency)/bareP50, "x")
-	rep.Bench(t.bench("overhead", "above_runner_vs_bare.p50"), p50(above)/bareP50, "x")
+	rep.Bench(t.bench("overhead", "generation_vs_"+bareName+".p50"), p50(latency)/bareP50, "x")
+	rep.Bench(t.bench("overhead", "above_runner_vs_"+bareName+".p50"), p50(above)/bareP50, "x")
 
-	rep.Logf("   %s (%d runs): submit→done p50 %.1f ms, p99 %.1f ms; runner's own time p50 %.1f ms;",
-		t.describe(su.opts.Model), len(runs), p50(latency), p99(latency), p50(own))
+	rep.Logf("   %s (%d runs), each followed by a %s:", t.describe(su.opts.Model), len(runs), bareWhat)
+	rep.Logf("     bare start→result p50 %.1f ms, p99 %.1f ms", bareP50, p99(bare))
+	rep.Logf("     generation submit→done p50 %.1f ms, p99 %.1f ms; runner's own time p50 %.1f ms;",
+		p50(latency), p99(latency), p50(own))
 	rep.Logf("     above the runner p50 %.1f ms (target ≤ 100), p99 %.1f ms; generation/bare %.2fx, above-runner/bare %.2fx",
 		p50(above), p99(above), p50(latency)/bareP50, p50(above)/bareP50)
 	rep.Logf("     where the time goes (medians, ms; times from the client, the task record, the workflow history and the runner trace):")

@@ -63,6 +63,10 @@ type Config struct {
 	API API
 	// Admin holds the admin API's session, rate-limit and worker-account settings (admin.go).
 	Admin Admin
+	// Ops holds the health/metrics listeners and shutdown timeouts (ops.go).
+	Ops Ops
+	// Temporal holds TLS and API-key settings for dialling Temporal (ops.go).
+	Temporal TemporalConn
 }
 
 // Defaults.
@@ -102,6 +106,8 @@ func FromEnv(getenv func(string) string) (Config, error) {
 	c.Retention = duration(getenv, "GOONI_RETENTION", DefaultRetention, &errs)
 	c.API = readAPI(getenv, &errs)
 	c.Admin = readAdmin(getenv, &errs)
+	c.Ops = readOps(getenv, &errs)
+	c.Temporal = readTemporalConn(getenv, &errs)
 
 	if c.RunnerName == "" {
 		c.RunnerName = "cpu"
@@ -139,6 +145,8 @@ func (c Config) RequireProduction(needDatabase, needAPIKey bool) error {
 	}
 	if c.TemporalAddress == "" {
 		errs = append(errs, errors.New("TEMPORAL_ADDRESS is not set: set it to the Temporal frontend host:port (temporal:7233)"))
+	} else if _, _, err := net.SplitHostPort(c.TemporalAddress); err != nil {
+		errs = append(errs, fmt.Errorf("TEMPORAL_ADDRESS=%q is not host:port (temporal:7233, or <ns>.<account>.tmprl.cloud:7233)", c.TemporalAddress))
 	}
 	if needAPIKey && c.APIKey == "" {
 		errs = append(errs, errors.New("API_KEY is not set: set a long random key (openssl rand -hex 32)"))

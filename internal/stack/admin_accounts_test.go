@@ -346,4 +346,3 @@ func TestAuditRecordsSuccessRefusalAndFailureWithoutAnySecret(t *testing.T) {
 	require.NoError(t, err)
 	require.GreaterOrEqual(t, n, int64(len(rows)))
 }
-

@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"go.temporal.io/sdk/client"
-	sdklog "go.temporal.io/sdk/log"
 
 	"github.com/gooni/gooni/internal/config"
 	"github.com/gooni/gooni/settings"
@@ -43,26 +42,9 @@ func LoadCatalogue(path string) (*settings.Catalogue, error) {
 	return settings.LoadDefault()
 }
 
-// DialTemporal connects to the Temporal frontend at address, retrying for up to wait so that
-// processes started together with Temporal do not race it.
+// DialTemporal connects to the Temporal frontend at address (plaintext, no SDK metrics),
+// retrying for up to wait so that processes started together with Temporal do not race it.
+// Production processes use Dial, which adds TLS, API keys and metrics.
 func DialTemporal(ctx context.Context, address, namespace string, logger *slog.Logger, wait time.Duration) (client.Client, error) {
-	deadline := time.Now().Add(wait)
-	for {
-		c, err := client.DialContext(ctx, client.Options{
-			HostPort:  address,
-			Namespace: namespace,
-			Logger:    sdklog.NewStructuredLogger(logger.With("component", "temporal-sdk")),
-		})
-		if err == nil {
-			return c, nil
-		}
-		if time.Now().After(deadline) || ctx.Err() != nil {
-			return nil, fmt.Errorf("dial temporal %s: %w", address, err)
-		}
-		select {
-		case <-ctx.Done():
-			return nil, ctx.Err()
-		case <-time.After(500 * time.Millisecond):
-		}
-	}
+	return Dial(ctx, DialOptions{Address: address, Namespace: namespace, Logger: logger, Wait: wait})
 }

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"sync"
+	"time"
 
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/worker"
@@ -21,7 +23,13 @@ import (
 // StartControlWorker starts the control worker (generation workflows and task-state activities,
 // and the maintenance workflows) on taskQueue.
 func StartControlWorker(c client.Client, taskQueue string, st *store.Store, arts artifact.Store, cfg control.Config) (worker.Worker, error) {
-	w := workers.NewControl(c, taskQueue, control.New(st, arts, cfg))
+	return StartControlWorkerGraceful(c, taskQueue, st, arts, cfg, 0)
+}
+
+// StartControlWorkerGraceful is StartControlWorker whose Stop waits up to stopTimeout for
+// running activities.
+func StartControlWorkerGraceful(c client.Client, taskQueue string, st *store.Store, arts artifact.Store, cfg control.Config, stopTimeout time.Duration) (worker.Worker, error) {
+	w := workers.NewControl(c, taskQueue, control.New(st, arts, cfg), stopTimeout)
 	workers.RegisterMaintenance(w, maintenance.New(st, arts, c, maintenance.Config{Retention: cfg.Retention, Now: cfg.Now, Logger: cfg.Logger}))
 	if err := w.Start(); err != nil {
 		return nil, fmt.Errorf("start control worker: %w", err)
@@ -48,10 +56,14 @@ type GPUWorkerConfig struct {
 	WorkDir string
 	// Logger receives the worker's logs.
 	Logger *slog.Logger
+	// StopTimeout is how long Stop waits for running generations before cancelling them
+	// (0: at once). Temporal retries a cancelled attempt on another worker.
+	StopTimeout time.Duration
 }
 
 // GPUWorker is a running GPU worker: one Temporal worker per lane and warm runners per model.
 type GPUWorker struct {
+	models  []string
 	workers []worker.Worker
 	runners *gpu.Runners
 	shared  *gpu.Switcher
@@ -95,13 +107,14 @@ func StartGPUWorker(c client.Client, cat *settings.Catalogue, arts artifact.Stor
 			return nil, fmt.Errorf("gpu worker: model %q is not in the catalogue (known: %v)", id, cat.IDs())
 		}
 		specs[id] = allSpecs[id]
-		lanes = append(lanes, workers.Lane{TaskQueue: m.Runtime.Lane, Concurrency: allSpecs[id].Concurrency})
+		lanes = append(lanes, workers.Lane{TaskQueue: m.Runtime.Lane, Concurrency: allSpecs[id].Concurrency, StopTimeout: cfg.StopTimeout})
 	}
-	g := &GPUWorker{runners: gpu.NewRunners(specs, cfg.Logger)}
+	g := &GPUWorker{runners: gpu.NewRunners(specs, cfg.Logger), models: models}
 	sharedLane := cat.SharedLane().TaskQueue
 	if cfg.Shared {
 		g.shared = gpu.NewSwitcher(allSpecs, cfg.Logger)
-		lanes = append(lanes, workers.Lane{TaskQueue: sharedLane, Concurrency: 1})
+		g.models = cat.IDs()
+		lanes = append(lanes, workers.Lane{TaskQueue: sharedLane, Concurrency: 1, StopTimeout: cfg.StopTimeout})
 	}
 	if len(lanes) == 0 {
 		return nil, errors.New("gpu worker: no lanes to serve (name models or enable the shared lane)")
@@ -143,11 +156,18 @@ func (g *GPUWorker) SharedHeld() string {
 	return g.shared.Held()
 }
 
-// Stop stops taking work, waits for running activities to finish and shuts the runners down.
+// Models are the models whose runners this worker may load (its dedicated lanes' models, plus
+// every model when it serves the shared lane).
+func (g *GPUWorker) Models() []string { return g.models }
+
+// Stop stops taking work, waits for running activities to finish (up to StopTimeout) and shuts
+// the runners down. The lanes stop in parallel, so the wait is StopTimeout at most, not per lane.
 func (g *GPUWorker) Stop() {
+	var wg sync.WaitGroup
 	for _, w := range g.workers {
-		w.Stop()
+		wg.Go(w.Stop)
 	}
+	wg.Wait()
 	g.runners.Close()
 	if g.shared != nil {
 		g.shared.Close()

@@ -149,6 +149,9 @@ func (s *Store) DeleteAccount(ctx context.Context, id, reason, actor string) err
 // Disabling a disabled account changes nothing and records nothing.
 func (s *Store) DisableAccount(ctx context.Context, id, reason, actor string) (*Account, error) {
 	return s.changeAccount(ctx, id, actor, func(a *Account) (string, string, error) {
+		if a.Status == AccountDisabled {
+			return a.Status, "", nil
+		}
 		return AccountDisabled, reason, nil
 	})
 }
