@@ -12,6 +12,7 @@ import (
 	"path"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"go.temporal.io/sdk/activity"
@@ -80,7 +81,11 @@ type Activities struct {
 	shared    *Switcher
 	reporter  Reporter
 	cfg       Config
+	busy      atomic.Int64 // nanoseconds spent running generations, for account usage
 }
+
+// BusyTime returns the time this worker's activities spent running generations.
+func (a *Activities) BusyTime() time.Duration { return time.Duration(a.busy.Load()) }
 
 // New returns the GPU activities: dedicated runs tasks of the models' own lanes, shared (nil
 // when the worker does not serve the shared lane) those of the shared lane.
@@ -93,6 +98,7 @@ func New(artifacts artifact.Store, dedicated *Runners, shared *Switcher, reporte
 // retrying cannot fix are non-retryable.
 func (a *Activities) RunGeneration(ctx context.Context, in workflows.RunGenerationInput) (workflows.RunGenerationOutput, error) {
 	started := time.Now()
+	defer func() { a.busy.Add(int64(time.Since(started))) }()
 	info := activity.GetInfo(ctx)
 	log := a.cfg.Logger.With("task_id", in.TaskID, "model", in.Model, "lane", in.Lane,
 		"workflow_id", info.WorkflowExecution.ID, "attempt", info.Attempt)

@@ -67,7 +67,11 @@ type GPUWorker struct {
 	workers []worker.Worker
 	runners *gpu.Runners
 	shared  *gpu.Switcher
+	acts    *gpu.Activities
 }
+
+// BusyTime returns the time the worker spent running generations.
+func (g *GPUWorker) BusyTime() time.Duration { return g.acts.BusyTime() }
 
 // StartGPUWorker starts a GPU worker serving the dedicated lanes of cfg.Models and, with
 // cfg.Shared, the shared lane.
@@ -124,6 +128,7 @@ func StartGPUWorker(c client.Client, cat *settings.Catalogue, arts artifact.Stor
 		SharedLane: sharedLane,
 		Logger:     cfg.Logger,
 	})
+	g.acts = acts
 	ws, err := workers.NewGPU(c, lanes, acts)
 	if err != nil {
 		g.Stop()
