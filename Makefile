@@ -5,7 +5,7 @@ GO        ?= go
 BIN       := bin
 STATICCHECK_VERSION := v0.8.2
 
-.PHONY: run test build build-dev lint vet deps bench clean check-prod-binary
+.PHONY: run test test-prod build build-dev build-temporal lint vet deps bench clean check-prod-binary deploy-check
 
 ## run: the whole product in one process (embedded Temporal + Web UI, local PostgreSQL, API, workers, CPU runner)
 run: deps build-dev
@@ -29,9 +29,19 @@ test: deps vet check-prod-binary
 		echo "SKIP diffusers runner tests: python3 is not installed"; \
 	fi
 
+## test-prod: the production topology on loopback, every part its own process: gooni-temporal on
+## PostgreSQL, two APIs, a control worker, two GPU workers (one stopped, one killed mid-run)
+test-prod: deps
+	$(GO) test -tags prodtest -count=1 -timeout 6m -v ./prodtest/
+
+## build-temporal: the standalone Temporal server on PostgreSQL (links the Temporal server)
+build-temporal:
+	$(GO) build -o $(BIN)/gooni-temporal ./cmd/gooni-temporal
+
 vet:
 	$(GO) vet ./...
 	$(GO) vet -tags dev ./cmd/...
+	$(GO) vet -tags prodtest ./prodtest/
 
 ## bench: build bin/gooni-bench and run it: a whole stack in-process on loopback, measured against
 ## a bare Temporal workflow in the same run (prints `BENCH <name> <value> <unit>`; see bench/README.md)
@@ -43,6 +53,22 @@ bench: deps
 ## lint: vet plus staticcheck
 lint: vet
 	$(GO) run honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION) ./...
+
+## deploy-check: validate docker-compose.yml (docker-compose from Debian) and lint the Dockerfiles
+## (hadolint when installed); no Docker engine is needed or used
+deploy-check:
+	@if ! command -v docker-compose >/dev/null 2>&1; then \
+		if [ "$$(id -u)" = 0 ]; then \
+			echo "installing docker-compose (apt-get install docker-compose) to validate the compose file"; \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker-compose >/dev/null; \
+		else \
+			echo "docker-compose is missing: run 'sudo apt-get install docker-compose'"; exit 1; \
+		fi; \
+	fi
+	API_KEY=$$(printf 'x%.0s' $$(seq 32)) POSTGRES_PASSWORD=check docker-compose -f docker-compose.yml config -q
+	API_KEY=$$(printf 'x%.0s' $$(seq 32)) POSTGRES_PASSWORD=check docker-compose -f docker-compose.yml --profile cpu --profile gpu config -q
+	@if command -v hadolint >/dev/null 2>&1; then hadolint deploy/Dockerfile deploy/gpu-worker.Dockerfile deploy/temporal.Dockerfile; \
+	else echo "SKIP Dockerfile lint: hadolint is not installed (not in Debian's archive)"; fi
 
 ## check-prod-binary: fail when the production binary links the Temporal server
 check-prod-binary:

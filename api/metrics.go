@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"errors"
+	"strings"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -24,7 +25,8 @@ func observeHTTP(observe func(route, method string, status int, d time.Duration)
 		if r := c.Route(); r != nil && r.Method != "USE" {
 			route = r.Path
 		}
-		observe(route, c.Method(), status, time.Since(start))
+		// Fiber's method string lives in a reused buffer: copy it before it becomes a label.
+		observe(strings.Clone(route), strings.Clone(c.Method()), status, time.Since(start))
 		return err
 	}
 }

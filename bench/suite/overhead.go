@@ -30,7 +30,7 @@ func (su *Suite) Overhead(ctx context.Context) error {
 	defer g.Stop()
 	su.rep.Logf("   rounds of one generation then one bare workflow (%d after %d warm-ups per block); runner warm, no step or load delay;",
 		su.opts.Runs, su.opts.Warmups)
-	su.rep.Logf("   GET /status polled every %s", su.opts.StatusPoll)
+	su.rep.Logf("   generations: GET /status polled every %s; bare workflows: DescribeWorkflowExecution polled as often", su.opts.StatusPoll)
 	blocks := []struct {
 		t     target
 		cross bool
@@ -62,7 +62,7 @@ func (su *Suite) overheadBlock(ctx context.Context, t target, cross bool) ([]gen
 		if err != nil {
 			return nil, nil, err
 		}
-		d, err := su.bare.once(ctx, cross)
+		d, err := su.bare.once(ctx, cross, su.opts.StatusPoll)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -153,7 +153,7 @@ func (su *Suite) reportOverhead(ctx context.Context, t target, runs []genRun, jo
 	rep.Bench(t.bench("overhead", "above_runner_vs_"+bareName+".p50"), p50(above)/bareP50, "x")
 
 	rep.Logf("   %s (%d runs), each followed by a %s:", t.describe(su.opts.Model), len(runs), bareWhat)
-	rep.Logf("     bare start→result p50 %.1f ms, p99 %.1f ms", bareP50, p99(bare))
+	rep.Logf("     bare start→seen closed (DescribeWorkflowExecution polled every %s) p50 %.1f ms, p99 %.1f ms", su.opts.StatusPoll, bareP50, p99(bare))
 	rep.Logf("     generation submit→done p50 %.1f ms, p99 %.1f ms; runner's own time p50 %.1f ms;",
 		p50(latency), p99(latency), p50(own))
 	rep.Logf("     above the runner p50 %.1f ms (target ≤ 100), p99 %.1f ms; generation/bare %.2fx, above-runner/bare %.2fx",

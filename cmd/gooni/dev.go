@@ -130,7 +130,11 @@ func runDev(ctx context.Context, args []string) (err error) {
 		}
 	}
 
-	srv, err := api.New(apiConfig(cfg, apiKey, logger),
+	apiCfg := apiConfig(cfg, apiKey, logger)
+	if apiCfg.TemporalUIURL == "" && uiAddress != "" {
+		apiCfg.TemporalUIURL = uiAddress // admin answers link the embedded Web UI
+	}
+	srv, err := api.New(apiCfg,
 		api.Deps{Store: st, Temporal: tc, Catalogue: cat, Artifacts: arts})
 	if err != nil {
 		return err

@@ -15,6 +15,7 @@ import (
 	"github.com/gooni/gooni/api"
 	"github.com/gooni/gooni/internal/artifact"
 	"github.com/gooni/gooni/internal/config"
+	"github.com/gooni/gooni/internal/metrics"
 	"github.com/gooni/gooni/internal/stack"
 	"github.com/gooni/gooni/internal/store"
 	"github.com/gooni/gooni/runners/cpu"
@@ -86,7 +87,8 @@ func runAPI(ctx context.Context, _ []string) error {
 		return err
 	}
 	defer st.Close()
-	tc, err := stack.DialTemporal(ctx, b.cfg.TemporalAddress, b.cfg.TemporalNamespace, b.logger, dialWait)
+	m := metrics.New()
+	tc, err := dial(ctx, b, m)
 	if err != nil {
 		return err
 	}
@@ -95,16 +97,28 @@ func runAPI(ctx context.Context, _ []string) error {
 	if err != nil {
 		return err
 	}
-	srv, err := api.New(apiConfig(b.cfg, b.cfg.APIKey, b.logger),
-		api.Deps{Store: st, Temporal: tc, Catalogue: cat, Artifacts: arts})
+	acfg := apiConfig(b.cfg, b.cfg.APIKey, b.logger)
+	acfg.HTTPMetrics = m.ObserveHTTP
+	srv, err := api.New(acfg, api.Deps{Store: st, Temporal: tc, Catalogue: cat, Artifacts: arts})
 	if err != nil {
 		return err
 	}
-	return serve(ctx, srv, b.cfg.HTTPAddr, b.logger)
+	opsL, err := startOps(b.cfg.Ops.APIOpsAddr(), m, dependencyChecks(st, tc), b.logger)
+	if err != nil {
+		return err
+	}
+	defer opsL.close()
+	return serveFor(ctx, srv, b.cfg.HTTPAddr, b.cfg.Ops.ShutdownTimeout, opsL.draining, b.logger)
 }
 
 // serve runs the API until ctx ends, then shuts it down gracefully.
 func serve(ctx context.Context, srv *api.Server, addr string, logger *slog.Logger) error {
+	return serveFor(ctx, srv, addr, config.DefaultShutdownTimeout, func() {}, logger)
+}
+
+// serveFor runs the API until ctx ends (SIGTERM, SIGINT), then calls draining, stops accepting
+// connections and waits up to timeout for requests in flight.
+func serveFor(ctx context.Context, srv *api.Server, addr string, timeout time.Duration, draining func(), logger *slog.Logger) error {
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Listen(addr) }()
 	logger.Info("api listening", "addr", addr)
@@ -113,9 +127,15 @@ func serve(ctx context.Context, srv *api.Server, addr string, logger *slog.Logge
 		return fmt.Errorf("api on %s: %w", addr, err)
 	case <-ctx.Done():
 	}
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	draining()
+	logger.Info("api stopping: finishing requests in flight", "timeout", timeout)
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
-	return srv.Shutdown(shutdownCtx)
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		return fmt.Errorf("api shutdown: %w", err)
+	}
+	logger.Info("api stopped")
+	return nil
 }
 
 func runControlWorker(ctx context.Context, _ []string) error {
@@ -131,7 +151,8 @@ func runControlWorker(ctx context.Context, _ []string) error {
 		return err
 	}
 	defer st.Close()
-	tc, err := stack.DialTemporal(ctx, b.cfg.TemporalAddress, b.cfg.TemporalNamespace, b.logger, dialWait)
+	m := metrics.New()
+	tc, err := dial(ctx, b, m)
 	if err != nil {
 		return err
 	}
@@ -140,7 +161,8 @@ func runControlWorker(ctx context.Context, _ []string) error {
 	if err != nil {
 		return err
 	}
-	w, err := stack.StartControlWorker(tc, workflows.ControlTaskQueue, st, arts, control.Config{Retention: b.cfg.Retention, Logger: b.logger})
+	w, err := stack.StartControlWorkerGraceful(tc, workflows.ControlTaskQueue, st, arts,
+		control.Config{Retention: b.cfg.Retention, Logger: b.logger, TaskEnded: m.TaskEnded}, b.cfg.Ops.WorkerStopTimeout)
 	if err != nil {
 		return err
 	}
@@ -148,9 +170,18 @@ func runControlWorker(ctx context.Context, _ []string) error {
 		w.Stop()
 		return err
 	}
+	opsL, err := startOps(b.cfg.Ops.WorkerAddr(config.DefaultControlHTTPAddr), m, dependencyChecks(st, tc), b.logger)
+	if err != nil {
+		w.Stop()
+		return err
+	}
+	defer opsL.close()
 	b.logger.Info("control worker running")
 	<-ctx.Done()
+	opsL.draining()
+	b.logger.Info("control worker stopping: waiting for running activities", "timeout", b.cfg.Ops.WorkerStopTimeout)
 	w.Stop()
+	b.logger.Info("control worker stopped")
 	return nil
 }
 
@@ -182,7 +213,8 @@ func runGPUWorker(ctx context.Context, args []string) error {
 		return err
 	}
 	defer st.Close()
-	tc, err := stack.DialTemporal(ctx, b.cfg.TemporalAddress, b.cfg.TemporalNamespace, b.logger, dialWait)
+	m := metrics.New()
+	tc, err := dial(ctx, b, m)
 	if err != nil {
 		return err
 	}
@@ -197,13 +229,26 @@ func runGPUWorker(ctx context.Context, args []string) error {
 	}
 	g, err := stack.StartGPUWorker(tc, cat, arts, workers.StoreReporter{Store: st}, stack.GPUWorkerConfig{
 		Models: modelList(*models), Shared: *shared, Concurrency: conc, RunnerName: b.cfg.RunnerName, RunnerCommand: cmd, Logger: b.logger,
+		StopTimeout: b.cfg.Ops.WorkerStopTimeout,
 	})
 	if err != nil {
 		return err
 	}
+	m.RegisterRunnerLoads(g.Models(), g.Loads)
+	opsL, err := startOps(b.cfg.Ops.WorkerAddr(config.DefaultGPUHTTPAddr), m, dependencyChecks(st, tc), b.logger)
+	if err != nil {
+		g.Stop()
+		return err
+	}
+	defer opsL.close()
 	b.logger.Info("gpu worker running", "models", *models, "shared", *shared)
 	<-ctx.Done()
+	// Stop polling, let running generations finish (up to GOONI_WORKER_STOP_TIMEOUT), then stop
+	// the runners. A generation cut off here is retried by Temporal on another worker.
+	opsL.draining()
+	b.logger.Info("gpu worker stopping: waiting for running generations", "timeout", b.cfg.Ops.WorkerStopTimeout)
 	g.Stop()
+	b.logger.Info("gpu worker stopped")
 	return nil
 }
 

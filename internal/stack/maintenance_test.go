@@ -219,10 +219,12 @@ func TestMaintenanceReconcileRepairsDriftedAndOrphanedRecords(t *testing.T) {
 }
 
 func TestMaintenanceWarmupLoadsEachLaneModelOnceAndRecordsNoTask(t *testing.T) {
-	e, cookie := maintenanceSetup(t, envOptions{})
+	// Two image lanes keep the test light on two cores (the video models' warm-ups encode 49
+	// frames each); the workflow treats every lane alike.
+	ids := []string{"pony", "flux"}
+	e, cookie := maintenanceSetup(t, envOptions{gpuModels: ids})
 	var res workflows.WarmupResult
-	e.runMaintenance(cookie, "warmup", nil, &res)
-	ids := e.catalogue.IDs()
+	e.runMaintenance(cookie, "warmup", map[string]any{"models": ids}, &res)
 	require.Len(t, res.Outcomes, len(ids))
 	require.Equal(t, len(ids), res.Warm, "%+v", res.Outcomes)
 	for i, o := range res.Outcomes {
