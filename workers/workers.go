@@ -19,8 +19,13 @@ import (
 )
 
 // HeartbeatThrottle is the longest a GPU worker holds back a heartbeat. The SDK's default is
-// 0.8 × the heartbeat timeout, which would hide progress for tens of seconds.
-const HeartbeatThrottle = 200 * time.Millisecond
+// 0.8 × the heartbeat timeout, which would hide progress from the Web UI for tens of seconds.
+// It is not lower because the SDK gives each heartbeat call max(throttle, 1 s) to reach the
+// server and cancels the running activity when one times out: at 200 ms, a loaded server or a
+// Temporal restart of over a second threw away healthy GPU runs (measured by make bench and the
+// Temporal-restart fault test). Users see progress through the task record, which the worker
+// updates every 200 ms regardless (gpu.Config.ReportInterval).
+const HeartbeatThrottle = 2 * time.Second
 
 // NewControl returns the control worker on taskQueue (workflows.ControlTaskQueue unless a
 // deployment or test chooses another): GenerationWorkflow and the activities that record task
@@ -40,6 +45,8 @@ func RegisterMaintenance(w worker.Worker, acts *maintenance.Activities) {
 	w.RegisterWorkflowWithOptions(workflows.ReconcileWorkflow, workflow.RegisterOptions{Name: workflows.ReconcileWorkflowName})
 	w.RegisterWorkflowWithOptions(workflows.WarmupWorkflow, workflow.RegisterOptions{Name: workflows.WarmupWorkflowName})
 	w.RegisterWorkflowWithOptions(workflows.AuditRetentionWorkflow, workflow.RegisterOptions{Name: workflows.AuditRetentionWorkflowName})
+	w.RegisterWorkflowWithOptions(workflows.RotateKeysWorkflow, workflow.RegisterOptions{Name: workflows.RotateKeysWorkflowName})
+	w.RegisterWorkflowWithOptions(workflows.HealthSweepWorkflow, workflow.RegisterOptions{Name: workflows.HealthSweepWorkflowName})
 	acts.Register(w)
 }
 
