@@ -36,6 +36,9 @@ type maintenanceRequest struct {
 	MinAgeSeconds int `json:"min_age_seconds"`
 	// RetentionDays (audit-retention): audit rows older than this are deleted; default 90.
 	RetentionDays int `json:"retention_days"`
+	// SilentAfterSeconds (health-sweep): a ready account whose worker sent no heartbeat for this
+	// long is failed; default the control worker's GOONI_ACCOUNT_SILENT_AFTER (15).
+	SilentAfterSeconds int `json:"silent_after_seconds"`
 }
 
 // maintenanceRun is a started (or joined) maintenance run and an item of GET /admin/maintenance.
@@ -70,7 +73,7 @@ func (s *Server) startMaintenance(c *fiber.Ctx) error {
 		dec.DisallowUnknownFields()
 		if err := dec.Decode(&req); err != nil {
 			return newError(http.StatusBadRequest, "invalid_json", "The request body is not a valid maintenance request.",
-				"Send an empty body, or {\"models\": [...]} (warmup), {\"min_age_seconds\": n} (reconcile), {\"retention_days\": n} (audit-retention).")
+				"Send an empty body, or {\"models\": [...]} (warmup), {\"min_age_seconds\": n} (reconcile), {\"retention_days\": n} (audit-retention), {\"silent_after_seconds\": n} (health-sweep).")
 		}
 	}
 	input, err := s.maintenanceInput(name, req)
@@ -133,6 +136,12 @@ func (s *Server) maintenanceInput(name string, req maintenanceRequest) (any, err
 	if req.RetentionDays != 0 && name != workflows.MaintenanceAuditRetention {
 		bad("retention_days", "only audit-retention takes retention_days")
 	}
+	if req.SilentAfterSeconds != 0 && name != workflows.MaintenanceHealthSweep {
+		bad("silent_after_seconds", "only health-sweep takes silent_after_seconds")
+	}
+	if req.SilentAfterSeconds < 0 || req.SilentAfterSeconds > 86400 {
+		bad("silent_after_seconds", "use a number of seconds from 1 to 86400")
+	}
 	if req.MinAgeSeconds < 0 {
 		bad("min_age_seconds", "use a number of seconds, 0 or more")
 	}
@@ -147,6 +156,10 @@ func (s *Server) maintenanceInput(name string, req maintenanceRequest) (any, err
 		input = workflows.ReconcileInput{MinAge: time.Duration(req.MinAgeSeconds) * time.Second}
 	case workflows.MaintenanceAuditRetention:
 		input = workflows.AuditRetentionInput{Retention: time.Duration(req.RetentionDays) * 24 * time.Hour}
+	case workflows.MaintenanceRotateKeys:
+		input = workflows.RotateKeysInput{}
+	case workflows.MaintenanceHealthSweep:
+		input = workflows.HealthSweepInput{SilentAfter: time.Duration(req.SilentAfterSeconds) * time.Second}
 	case workflows.MaintenanceWarmup:
 		targets, problems := s.warmupTargets(req.Models)
 		fields = append(fields, problems...)

@@ -9,10 +9,7 @@
 # Weights are not in the image: mount the model cache at /models (see the README's "Diffusers
 # runner" section for its layout and the smoke command).
 #
-# KNOWN GAP: `gooni worker gpu` still starts `gooni runner cpu` as its runner (cmd/gooni,
-# selfRunnerCommand); it has no setting yet for another runner command. Until it gains one
-# (e.g. GOONI_RUNNER_COMMAND="python3 -m gooni_diffusers"), this image's worker runs the CPU
-# runner; the diffusers runner can be exercised in it with the smoke command.
+# The worker starts the diffusers runner through GOONI_RUNNER_COMMAND (set below).
 
 FROM golang:1.26 AS build
 WORKDIR /src
@@ -42,7 +39,12 @@ ENV GOONI_SETTINGS=/etc/gooni/inference_settings.json \
     GOONI_MODEL_CACHE=/models \
     PYTHONPATH=/opt/gooni/runners/diffusers \
     HF_HUB_OFFLINE=1 \
-    PYTHONUNBUFFERED=1
+    PYTHONUNBUFFERED=1 \
+    GOONI_RUNNER_COMMAND="python3 /opt/gooni/runners/diffusers/runner.py" \
+    GOONI_RUNNER_NAME=diffusers \
+    GOONI_WORKER_HTTP_ADDR=0.0.0.0:9091
 USER gooni:gooni
+EXPOSE 9091
+HEALTHCHECK --interval=15s --timeout=5s --retries=3 CMD ["/usr/local/bin/gooni", "probe", "http://127.0.0.1:9091/healthz"]
 ENTRYPOINT ["/usr/local/bin/gooni"]
 CMD ["worker", "gpu"]

@@ -17,7 +17,8 @@ const MaintenanceWorkflowIDPrefix = "maintenance-"
 
 // MaintenanceNames lists the maintenance names in a stable order.
 func MaintenanceNames() []string {
-	return []string{MaintenanceCleanup, MaintenanceReconcile, MaintenanceWarmup, MaintenanceAuditRetention}
+	return []string{MaintenanceCleanup, MaintenanceReconcile, MaintenanceWarmup, MaintenanceAuditRetention,
+		MaintenanceRotateKeys, MaintenanceHealthSweep}
 }
 
 // MaintenanceWorkflow returns the workflow type name of the maintenance called name, or "".
@@ -31,6 +32,10 @@ func MaintenanceWorkflow(name string) string {
 		return WarmupWorkflowName
 	case MaintenanceAuditRetention:
 		return AuditRetentionWorkflowName
+	case MaintenanceRotateKeys:
+		return RotateKeysWorkflowName
+	case MaintenanceHealthSweep:
+		return HealthSweepWorkflowName
 	}
 	return ""
 }
@@ -191,6 +196,8 @@ func MaintenanceRunTimeout(name string) time.Duration {
 		return 30 * time.Minute
 	case MaintenanceWarmup:
 		return 30 * time.Minute
+	case MaintenanceHealthSweep:
+		return 5 * time.Minute
 	}
 	return time.Hour
 }

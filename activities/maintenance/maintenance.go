@@ -1,6 +1,6 @@
 // Package maintenance holds the activities of the maintenance workflows on the control worker:
-// removing expired artifacts, reconciling task records with their workflows, and pruning the
-// audit log. Each works in bounded batches, heartbeats per item and is idempotent, so Temporal
+// removing expired artifacts, reconciling task records with their workflows, pruning the
+// audit log, rotating the worker-account secrets' key and sweeping the accounts' liveness. Each works in bounded batches, heartbeats per item and is idempotent, so Temporal
 // may retry it and two runs at once never double the work.
 package maintenance
 
@@ -22,6 +22,7 @@ import (
 
 	"github.com/gooni/gooni/internal/artifact"
 	"github.com/gooni/gooni/internal/failure"
+	"github.com/gooni/gooni/internal/secret"
 	"github.com/gooni/gooni/internal/store"
 	"github.com/gooni/gooni/workflows"
 )
@@ -38,6 +39,16 @@ type Config struct {
 	Now func() time.Time
 	// Logger receives the activities' logs. Default slog.Default().
 	Logger *slog.Logger
+	// Keys are the ACCOUNTS_ENCRYPT_KEY keys, newest first, that rotate-keys re-encrypts the
+	// account secrets under. Nil: rotate-keys fails with accounts_misconfigured.
+	Keys *secret.Keyring
+	// AccountSilentAfter (GOONI_ACCOUNT_SILENT_AFTER): the health sweep fails a ready account
+	// whose worker sent no heartbeat for this long. Default 15s (three missed heartbeats).
+	AccountSilentAfter time.Duration
+	// AccountCooldown and AccountMaxFailures are the API's (GOONI_ACCOUNT_COOLDOWN, default
+	// 300s; GOONI_ACCOUNT_MAX_FAILURES, default 6) for the failures the health sweep records.
+	AccountCooldown    time.Duration
+	AccountMaxFailures int
 }
 
 func (c Config) withDefaults() Config {
@@ -49,6 +60,15 @@ func (c Config) withDefaults() Config {
 	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()
+	}
+	if c.AccountSilentAfter <= 0 {
+		c.AccountSilentAfter = DefaultAccountSilentAfter
+	}
+	if c.AccountCooldown <= 0 {
+		c.AccountCooldown = DefaultAccountCooldown
+	}
+	if c.AccountMaxFailures <= 0 {
+		c.AccountMaxFailures = DefaultAccountMaxFailures
 	}
 	return c
 }

@@ -12,4 +12,6 @@ func (a *Activities) Register(w worker.ActivityRegistry) {
 	w.RegisterActivityWithOptions(a.CleanupArtifactsBatch, activity.RegisterOptions{Name: workflows.CleanupArtifactsBatchActivity})
 	w.RegisterActivityWithOptions(a.ReconcileBatch, activity.RegisterOptions{Name: workflows.ReconcileBatchActivity})
 	w.RegisterActivityWithOptions(a.DeleteAudit, activity.RegisterOptions{Name: workflows.DeleteAuditActivity})
+	w.RegisterActivityWithOptions(a.RotateKeysBatch, activity.RegisterOptions{Name: workflows.RotateKeysBatchActivity})
+	w.RegisterActivityWithOptions(a.HealthSweep, activity.RegisterOptions{Name: workflows.HealthSweepActivity})
 }

@@ -116,7 +116,12 @@ func runDev(ctx context.Context, args []string) (err error) {
 	if err != nil {
 		return err
 	}
-	cw, err := stack.StartControlWorker(tc, workflows.ControlTaskQueue, st, arts, control.Config{Retention: cfg.Retention, Logger: logger})
+	mcfg, err := maintenanceConfig(cfg, logger)
+	if err != nil {
+		return err
+	}
+	cw, err := stack.StartControlWorkerWith(tc, workflows.ControlTaskQueue, st, arts,
+		stack.ControlWorkerConfig{Control: control.Config{Retention: cfg.Retention, Logger: logger}, Maintenance: mcfg})
 	if err != nil {
 		return err
 	}

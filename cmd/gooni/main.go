@@ -29,6 +29,7 @@ var commands = map[string]command{
 	"worker control": {"run the control worker (workflows, task state)", runControlWorker},
 	"worker gpu":     {"run a GPU worker for the given lanes", runGPUWorker},
 	"migrate":        {"apply database migrations and exit", runMigrate},
+	"probe":          {"exit 0 when a URL answers 200 (container health checks: gooni probe http://127.0.0.1:9090/readyz)", runProbe},
 	"runner cpu":     {"the CPU model runner (started by GPU workers; speaks JSON lines on stdin/stdout)", runCPURunner},
 	"generate":       {"submit a generation, show its progress and download the result (GOONI_URL, API_KEY)", clientCommand(cli.Generate)},
 	"status":         {"show a task's status", clientCommand(cli.Status)},

@@ -2,7 +2,11 @@ package main
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"io"
 	"log/slog"
+	"net/http"
 	"time"
 
 	"go.temporal.io/sdk/client"
@@ -70,4 +74,28 @@ func (o *opsListener) close() {
 	if err := o.srv.Shutdown(ctx); err != nil {
 		o.logger.Warn("stop ops listener", "err", err)
 	}
+}
+
+// runProbe is `gooni probe URL`: exit 0 when URL answers 200 within 3 s. Container health checks
+// use it (the image has no curl).
+func runProbe(ctx context.Context, args []string) error {
+	if len(args) != 1 {
+		return errors.New("usage: gooni probe http://127.0.0.1:9090/readyz")
+	}
+	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, args[0], nil)
+	if err != nil {
+		return err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		body, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
+		return fmt.Errorf("%s answered %d: %s", args[0], resp.StatusCode, body)
+	}
+	return nil
 }

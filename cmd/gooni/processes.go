@@ -161,8 +161,13 @@ func runControlWorker(ctx context.Context, _ []string) error {
 	if err != nil {
 		return err
 	}
-	w, err := stack.StartControlWorkerGraceful(tc, workflows.ControlTaskQueue, st, arts,
-		control.Config{Retention: b.cfg.Retention, Logger: b.logger, TaskEnded: m.TaskEnded}, b.cfg.Ops.WorkerStopTimeout)
+	mcfg, err := maintenanceConfig(b.cfg, b.logger)
+	if err != nil {
+		return err
+	}
+	w, err := stack.StartControlWorkerWith(tc, workflows.ControlTaskQueue, st, arts, stack.ControlWorkerConfig{
+		Control:     control.Config{Retention: b.cfg.Retention, Logger: b.logger, TaskEnded: m.TaskEnded},
+		Maintenance: mcfg, StopTimeout: b.cfg.Ops.WorkerStopTimeout})
 	if err != nil {
 		return err
 	}

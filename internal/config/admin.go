@@ -25,6 +25,10 @@ type Admin struct {
 	// AccountMaxFailures (GOONI_ACCOUNT_MAX_FAILURES), default 6: the failure that disables an
 	// account.
 	AccountMaxFailures int
+	// AccountSilentAfter (GOONI_ACCOUNT_SILENT_AFTER), default 15s (three missed 5 s
+	// heartbeats): the control worker's health sweep fails a ready account whose worker sent no
+	// heartbeat for this long.
+	AccountSilentAfter time.Duration
 }
 
 // Admin defaults.
@@ -35,6 +39,7 @@ const (
 	DefaultAdminWritePerMinute = 30
 	DefaultAccountCooldown     = 300 * time.Second
 	DefaultAccountMaxFailures  = 6
+	DefaultAccountSilentAfter  = 15 * time.Second
 )
 
 // readAdmin reads the admin settings, appending every problem to errs.
@@ -46,6 +51,7 @@ func readAdmin(getenv func(string) string, errs *[]error) Admin {
 		WritePerMinute:     positive(getenv, "GOONI_ADMIN_RATE_WRITE_PER_MIN", DefaultAdminWritePerMinute, errs),
 		AccountCooldown:    duration(getenv, "GOONI_ACCOUNT_COOLDOWN", DefaultAccountCooldown, errs),
 		AccountMaxFailures: positive(getenv, "GOONI_ACCOUNT_MAX_FAILURES", DefaultAccountMaxFailures, errs),
+		AccountSilentAfter: duration(getenv, "GOONI_ACCOUNT_SILENT_AFTER", DefaultAccountSilentAfter, errs),
 	}
 	if v := getenv("GOONI_GPU_SECOND_COST"); v != "" {
 		f, err := strconv.ParseFloat(v, 64)

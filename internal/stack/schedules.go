@@ -25,12 +25,14 @@ type MaintenanceSchedule struct {
 }
 
 // MaintenanceSchedules are the maintenance workflows that run on their own: artifact cleanup
-// hourly, reconcile every 5 minutes, audit retention daily.
+// hourly, reconcile every 5 minutes, audit retention daily, the accounts' health sweep every
+// minute.
 func MaintenanceSchedules() []MaintenanceSchedule {
 	return []MaintenanceSchedule{
 		{Name: workflows.MaintenanceCleanup, Every: time.Hour, Input: workflows.CleanupInput{}},
 		{Name: workflows.MaintenanceReconcile, Every: 5 * time.Minute, Input: workflows.ReconcileInput{}},
 		{Name: workflows.MaintenanceAuditRetention, Every: 24 * time.Hour, Input: workflows.AuditRetentionInput{}},
+		{Name: workflows.MaintenanceHealthSweep, Every: time.Minute, Input: workflows.HealthSweepInput{}},
 	}
 }
 

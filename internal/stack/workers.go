@@ -29,8 +29,34 @@ func StartControlWorker(c client.Client, taskQueue string, st *store.Store, arts
 // StartControlWorkerGraceful is StartControlWorker whose Stop waits up to stopTimeout for
 // running activities.
 func StartControlWorkerGraceful(c client.Client, taskQueue string, st *store.Store, arts artifact.Store, cfg control.Config, stopTimeout time.Duration) (worker.Worker, error) {
-	w := workers.NewControl(c, taskQueue, control.New(st, arts, cfg), stopTimeout)
-	workers.RegisterMaintenance(w, maintenance.New(st, arts, c, maintenance.Config{Retention: cfg.Retention, Now: cfg.Now, Logger: cfg.Logger}))
+	return StartControlWorkerWith(c, taskQueue, st, arts, ControlWorkerConfig{Control: cfg, StopTimeout: stopTimeout})
+}
+
+// ControlWorkerConfig configures StartControlWorkerWith.
+type ControlWorkerConfig struct {
+	// Control configures the task-state activities.
+	Control control.Config
+	// Maintenance configures the maintenance activities; its Retention, Now and Logger default
+	// to Control's. Keys (ACCOUNTS_ENCRYPT_KEY) is what rotate-keys needs.
+	Maintenance maintenance.Config
+	// StopTimeout is how long Stop waits for running activities (0: at once).
+	StopTimeout time.Duration
+}
+
+// StartControlWorkerWith starts the control worker on taskQueue as cfg says.
+func StartControlWorkerWith(c client.Client, taskQueue string, st *store.Store, arts artifact.Store, cfg ControlWorkerConfig) (worker.Worker, error) {
+	w := workers.NewControl(c, taskQueue, control.New(st, arts, cfg.Control), cfg.StopTimeout)
+	m := cfg.Maintenance
+	if m.Retention == 0 {
+		m.Retention = cfg.Control.Retention
+	}
+	if m.Now == nil {
+		m.Now = cfg.Control.Now
+	}
+	if m.Logger == nil {
+		m.Logger = cfg.Control.Logger
+	}
+	workers.RegisterMaintenance(w, maintenance.New(st, arts, c, m))
 	if err := w.Start(); err != nil {
 		return nil, fmt.Errorf("start control worker: %w", err)
 	}
