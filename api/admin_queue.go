@@ -46,6 +46,8 @@ type laneReport struct {
 	// Depth and MaxDepth (shared lane only): tasks admitted and waiting, and the admission limit.
 	Depth    *int `json:"depth,omitempty"`
 	MaxDepth *int `json:"max_depth,omitempty"`
+	// Accounts are the ready GPU worker accounts whose lanes include this one.
+	Accounts []laneAccount `json:"accounts"`
 }
 
 // queuesResponse is GET /admin/queues.
@@ -57,10 +59,22 @@ type queuesResponse struct {
 // queues is GET /admin/queues.
 func (s *Server) queues(c *fiber.Ctx) error {
 	s.audit(c, "queues.get", "", nil)
-	ctx := c.UserContext()
-	backlogs, err := s.deps.Store.LaneBacklogs(ctx)
+	lanes, now, err := s.laneReports(c.UserContext())
 	if err != nil {
 		return err
+	}
+	return c.JSON(queuesResponse{Lanes: lanes, At: now.UTC()})
+}
+
+// laneReports describes every lane: the catalogue's, the shared one and any a live task names.
+func (s *Server) laneReports(ctx context.Context) ([]laneReport, time.Time, error) {
+	backlogs, err := s.deps.Store.LaneBacklogs(ctx)
+	if err != nil {
+		return nil, time.Time{}, err
+	}
+	serving, err := s.servingAccounts(ctx)
+	if err != nil {
+		return nil, time.Time{}, err
 	}
 	now := time.Now()
 	var lanes []laneReport
@@ -70,7 +84,7 @@ func (s *Server) queues(c *fiber.Ctx) error {
 			return &lanes[i]
 		}
 		index[lane] = len(lanes)
-		lanes = append(lanes, laneReport{Lane: lane, Kind: kind, Models: []string{}, Pollers: []poller{}})
+		lanes = append(lanes, laneReport{Lane: lane, Kind: kind, Models: []string{}, Pollers: []poller{}, Accounts: []laneAccount{}})
 		return &lanes[len(lanes)-1]
 	}
 	for _, m := range s.deps.Catalogue.Models() {
@@ -82,7 +96,7 @@ func (s *Server) queues(c *fiber.Ctx) error {
 		add(shared.TaskQueue, "shared")
 		depth, err := s.deps.Store.SharedDepth(ctx)
 		if err != nil {
-			return err
+			return nil, time.Time{}, err
 		}
 		r := &lanes[index[shared.TaskQueue]]
 		r.Depth, r.MaxDepth = &depth, &shared.MaxDepth
@@ -95,6 +109,9 @@ func (s *Server) queues(c *fiber.Ctx) error {
 		}
 	}
 	for i := range lanes {
+		if accs := serving[lanes[i].Lane]; accs != nil {
+			lanes[i].Accounts = accs
+		}
 		ps, err := s.lanePollers(ctx, lanes[i].Lane)
 		if err != nil {
 			s.cfg.Logger.Warn("describe lane", "lane", lanes[i].Lane, "err", err)
@@ -103,7 +120,7 @@ func (s *Server) queues(c *fiber.Ctx) error {
 		}
 		lanes[i].Pollers = ps
 	}
-	return c.JSON(queuesResponse{Lanes: lanes, At: now.UTC()})
+	return lanes, now, nil
 }
 
 // lanePollers asks Temporal which workers poll lane's activity task queue.

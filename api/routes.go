@@ -47,5 +47,6 @@ func (s *Server) routes() {
 	adm.Post("/maintenance/:name", s.requireAdmin, s.startMaintenance)
 	adm.Get("/maintenance", s.requireAdmin, s.listMaintenance)
 	adm.Get("/queues", s.requireAdmin, s.queues)
+	adm.Get("/health", s.requireAdmin, s.adminHealth)
 	adm.Get("/tasks/:task_id/why", s.requireAdmin, s.whyTask)
 }

@@ -1,7 +1,8 @@
 // Command gooni runs Gooni: `gooni dev` (everything in one process, built with -tags dev),
 // `gooni api`, `gooni worker control`, `gooni worker gpu`, `gooni migrate` and
 // `gooni runner cpu` (the CPU model runner a GPU worker starts as its child process), and the
-// API client commands `gooni generate`, `gooni status`, `gooni gallery` and `gooni cancel`.
+// API client commands `gooni generate`, `gooni status`, `gooni gallery` and `gooni cancel`,
+// and `gooni admin …` for operators.
 package main
 
 import (
@@ -35,6 +36,7 @@ var commands = map[string]command{
 	"status":         {"show a task's status", clientCommand(cli.Status)},
 	"gallery":        {"list finished items", clientCommand(cli.Gallery)},
 	"cancel":         {"cancel a task", clientCommand(cli.Cancel)},
+	"admin":          {"admin operations: accounts create|list|disable, rotate-keys, maintenance <name> (GOONI_URL, ADMIN_KEY)", clientCommand(cli.Admin)},
 }
 
 func main() {

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"time"
 
+	"go.temporal.io/sdk/client"
+
 	"github.com/gooni/gooni/activities/control"
 	"github.com/gooni/gooni/api"
 	"github.com/gooni/gooni/internal/artifact"
@@ -18,7 +20,9 @@ import (
 	"github.com/gooni/gooni/internal/metrics"
 	"github.com/gooni/gooni/internal/stack"
 	"github.com/gooni/gooni/internal/store"
+	"github.com/gooni/gooni/internal/workeraccount"
 	"github.com/gooni/gooni/runners/cpu"
+	"github.com/gooni/gooni/settings"
 	"github.com/gooni/gooni/workers"
 	"github.com/gooni/gooni/workflows"
 )
@@ -232,10 +236,14 @@ func runGPUWorker(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	g, err := stack.StartGPUWorker(tc, cat, arts, workers.StoreReporter{Store: st}, stack.GPUWorkerConfig{
+	gpuCfg := stack.GPUWorkerConfig{
 		Models: modelList(*models), Shared: *shared, Concurrency: conc, RunnerName: b.cfg.RunnerName, RunnerCommand: cmd, Logger: b.logger,
 		StopTimeout: b.cfg.Ops.WorkerStopTimeout,
-	})
+	}
+	if b.cfg.WorkerToken != "" {
+		return runAccountGPUWorker(ctx, b, tc, cat, arts, st, m, gpuCfg)
+	}
+	g, err := stack.StartGPUWorker(tc, cat, arts, workers.StoreReporter{Store: st}, gpuCfg)
 	if err != nil {
 		return err
 	}
@@ -315,4 +323,24 @@ func splitComma(s string) []string {
 		}
 	}
 	return out
+}
+
+// runAccountGPUWorker runs the GPU worker under its account (GOONI_WORKER_TOKEN): it serves only
+// while the API says the account may take work, on the lanes the account allows.
+func runAccountGPUWorker(ctx context.Context, b base, tc client.Client, cat *settings.Catalogue, arts artifact.Store, st *store.Store, m *metrics.Metrics, cfg stack.GPUWorkerConfig) error {
+	opsL, err := startOps(b.cfg.Ops.WorkerAddr(config.DefaultGPUHTTPAddr), m, dependencyChecks(st, tc), b.logger)
+	if err != nil {
+		return err
+	}
+	defer opsL.close()
+	host, _ := os.Hostname()
+	b.logger.Info("gpu worker running under its account", "api", b.cfg.APIURL)
+	err = stack.RunAccountGPUWorker(ctx, tc, cat, arts, workers.StoreReporter{Store: st}, stack.AccountWorkerConfig{
+		GPUWorkerConfig: cfg,
+		APIURL:          b.cfg.APIURL,
+		Token:           b.cfg.WorkerToken,
+		Registration:    workeraccount.Registration{Host: host, GPUName: os.Getenv("GOONI_GPU_NAME")},
+	})
+	opsL.draining()
+	return err
 }

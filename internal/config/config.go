@@ -49,6 +49,12 @@ type Config struct {
 	// split on spaces, e.g. "python3 /opt/gooni/runners/diffusers/runner.py". Default: this
 	// binary's CPU runner (`gooni runner cpu`).
 	RunnerCommand []string
+	// WorkerToken (GOONI_WORKER_TOKEN) is a worker account's token: a GPU worker started with it
+	// registers with the API at APIURL and serves only while its account allows. Never logged.
+	WorkerToken string
+	// APIURL (GOONI_API_URL) is the API a GPU worker with a token registers with, e.g.
+	// http://api:8080. Required with GOONI_WORKER_TOKEN.
+	APIURL string
 	// RunnerName (GOONI_RUNNER_NAME) labels that runner in logs and results. Default "cpu", or
 	// "custom" when GOONI_RUNNER_COMMAND is set.
 	RunnerName string
@@ -98,6 +104,8 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		SettingsPath:       getenv("GOONI_SETTINGS"),
 		RunnerCommand:      strings.Fields(getenv("GOONI_RUNNER_COMMAND")),
 		RunnerName:         getenv("GOONI_RUNNER_NAME"),
+		WorkerToken:        getenv("GOONI_WORKER_TOKEN"),
+		APIURL:             getenv("GOONI_API_URL"),
 		LogFormat:          orDefault(getenv("GOONI_LOG_FORMAT"), "text"),
 	}
 	c.DevTemporalPort = port(getenv, "GOONI_DEV_TEMPORAL_PORT", DefaultDevTemporalPort, &errs)
@@ -114,6 +122,12 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		if len(c.RunnerCommand) > 0 {
 			c.RunnerName = "custom"
 		}
+	}
+	if c.WorkerToken != "" && c.APIURL == "" {
+		errs = append(errs, errors.New("GOONI_WORKER_TOKEN is set but GOONI_API_URL is not: set it to the API the worker registers with (http://api:8080)"))
+	}
+	if c.APIURL != "" && !strings.HasPrefix(c.APIURL, "http://") && !strings.HasPrefix(c.APIURL, "https://") {
+		errs = append(errs, fmt.Errorf("GOONI_API_URL=%q: use an http:// or https:// URL", c.APIURL))
 	}
 	if _, _, err := net.SplitHostPort(c.HTTPAddr); err != nil {
 		errs = append(errs, fmt.Errorf("GOONI_HTTP_ADDR=%q is not host:port (for example 127.0.0.1:8080)", c.HTTPAddr))

@@ -19,9 +19,11 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"github.com/gooni/gooni/activities/control"
+	"github.com/gooni/gooni/activities/maintenance"
 	"github.com/gooni/gooni/api"
 	"github.com/gooni/gooni/internal/artifact"
 	"github.com/gooni/gooni/internal/pgtest"
+	"github.com/gooni/gooni/internal/secret"
 	"github.com/gooni/gooni/internal/stack"
 	"github.com/gooni/gooni/internal/store"
 	"github.com/gooni/gooni/settings"
@@ -47,6 +49,7 @@ type env struct {
 	// apiCfg and apiDeps are what srv was built with, for tests that start a second API replica.
 	apiCfg  api.Config
 	apiDeps api.Deps
+	logger  *slog.Logger
 }
 
 type envOptions struct {
@@ -65,8 +68,11 @@ type envOptions struct {
 	// generatePerMinute and maxActiveTasks are the API's per-client limits; 0 leaves them high
 	// (tests submit many tasks quickly).
 	generatePerMinute, maxActiveTasks int
-	// adminKey and accountsKey are ADMIN_KEY and ACCOUNTS_ENCRYPT_KEY ("": unset).
+	// adminKey and accountsKey are ADMIN_KEY and ACCOUNTS_ENCRYPT_KEY ("": unset); the control
+	// worker gets accountsKey too when it parses.
 	adminKey, accountsKey string
+	// maintenance changes the control worker's maintenance configuration.
+	maintenance func(*maintenance.Config)
 }
 
 var nonWord = regexp.MustCompile(`[^a-z0-9]+`)
@@ -95,11 +101,19 @@ func setup(t *testing.T, opts envOptions) *env {
 	require.NoError(t, err)
 
 	controlQueue := prefix + "-control"
-	cw, err := stack.StartControlWorker(tc, controlQueue, st, arts, control.Config{Logger: logger})
+	mcfg := maintenance.Config{}
+	if keys, err := secret.ParseKeys(opts.accountsKey); err == nil {
+		mcfg.Keys = keys
+	}
+	if opts.maintenance != nil {
+		opts.maintenance(&mcfg)
+	}
+	cw, err := stack.StartControlWorkerWith(tc, controlQueue, st, arts, stack.ControlWorkerConfig{
+		Control: control.Config{Logger: logger}, Maintenance: mcfg})
 	require.NoError(t, err)
 	t.Cleanup(cw.Stop)
 
-	e := &env{t: t, store: st, temporal: tc, catalogue: cat, logs: logs}
+	e := &env{t: t, store: st, temporal: tc, catalogue: cat, logs: logs, logger: logger}
 	if !opts.noGPUWorker {
 		exe, err := os.Executable()
 		require.NoError(t, err)
