@@ -18,6 +18,7 @@ import (
 	"github.com/gooni/gooni/internal/artifact"
 	"github.com/gooni/gooni/internal/config"
 	"github.com/gooni/gooni/internal/metrics"
+	"github.com/gooni/gooni/internal/runner"
 	"github.com/gooni/gooni/internal/stack"
 	"github.com/gooni/gooni/internal/store"
 	"github.com/gooni/gooni/internal/workeraccount"
@@ -339,8 +340,25 @@ func runAccountGPUWorker(ctx context.Context, b base, tc client.Client, cat *set
 		GPUWorkerConfig: cfg,
 		APIURL:          b.cfg.APIURL,
 		Token:           b.cfg.WorkerToken,
-		Registration:    workeraccount.Registration{Host: host, GPUName: os.Getenv("GOONI_GPU_NAME")},
+		Registration: workeraccount.Registration{
+			Host: host, GPUName: os.Getenv("GOONI_GPU_NAME"), GPUMemoryMB: gpuMemoryMB(b.logger),
+			RunnerVersions: map[string]string{cfg.RunnerName: strings.Join(cfg.RunnerCommand, " "), "protocol": strconv.Itoa(runner.ProtocolVersion)},
+		},
 	})
 	opsL.draining()
 	return err
+}
+
+// gpuMemoryMB reads GOONI_GPU_MEMORY_MB, the GPU memory the worker reports when it registers.
+func gpuMemoryMB(logger *slog.Logger) int {
+	v := os.Getenv("GOONI_GPU_MEMORY_MB")
+	if v == "" {
+		return 0
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 0 {
+		logger.Warn("GOONI_GPU_MEMORY_MB is not a whole number of MiB; reporting 0", "value", v)
+		return 0
+	}
+	return n
 }
