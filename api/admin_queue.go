@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 	"time"
 
@@ -157,18 +158,19 @@ type pendingActivity struct {
 
 // whyResponse is GET /admin/tasks/{task_id}/why.
 type whyResponse struct {
-	TaskID         string           `json:"task_id"`
-	Status         string           `json:"status"`
-	Model          string           `json:"model"`
-	Lane           string           `json:"lane"`
-	LaneMode       string           `json:"lane_mode"`
-	WorkflowID     string           `json:"workflow_id"`
-	WorkflowStatus string           `json:"workflow_status"`
-	UIURL          string           `json:"ui_url"`
-	LaneHasWorker  *bool            `json:"lane_has_worker,omitempty"`
-	Pollers        []poller         `json:"pollers"`
-	PendingAhead   int              `json:"pending_ahead"`
-	Activity       *pendingActivity `json:"activity,omitempty"`
+	TaskID         string             `json:"task_id"`
+	Status         string             `json:"status"`
+	Model          string             `json:"model"`
+	Lane           string             `json:"lane"`
+	LaneMode       string             `json:"lane_mode"`
+	WorkflowID     string             `json:"workflow_id"`
+	WorkflowStatus string             `json:"workflow_status"`
+	UIURL          string             `json:"ui_url"`
+	LaneHasWorker  *bool              `json:"lane_has_worker,omitempty"`
+	Pollers        []poller           `json:"pollers"`
+	PendingAhead   int                `json:"pending_ahead"`
+	Accounts       []laneAccountState `json:"accounts"`
+	Activity       *pendingActivity   `json:"activity,omitempty"`
 	// FallbackAt (dedicated lane, no worker) is when the task leaves for the shared lane;
 	// GiveUpAt when it fails worker_start_timeout instead.
 	FallbackAt  *time.Time `json:"fallback_at,omitempty"`
@@ -198,6 +200,9 @@ func (s *Server) whyTask(c *fiber.Ctx) error {
 		s.cfg.Logger.Warn("describe lane", "lane", t.Lane, "err", err)
 	}
 	if w.PendingAhead, err = s.deps.Store.PendingAhead(ctx, t.Lane, t.CreatedAt); err != nil {
+		return err
+	}
+	if w.Accounts, err = s.laneAccounts(ctx, t.Lane); err != nil {
 		return err
 	}
 	desc, err := s.deps.Temporal.DescribeWorkflowExecution(ctx, t.WorkflowID, "")
@@ -232,6 +237,9 @@ func (s *Server) whyTask(c *fiber.Ctx) error {
 	}
 	w.Activity = describeActivity(pa)
 	w.Explanation = s.explain(t, &w, pa)
+	if w.LaneHasWorker != nil && !*w.LaneHasWorker {
+		w.Explanation += accountsSentence(t.Lane, w.Accounts)
+	}
 	return c.JSON(w)
 }
 
@@ -338,4 +346,51 @@ func attemptsWord(n int32) string {
 		return "unlimited"
 	}
 	return fmt.Sprint(n)
+}
+
+// laneAccountState is a worker account allowed on a lane, whatever its status.
+type laneAccountState struct {
+	ID           string `json:"id"`
+	Label        string `json:"label"`
+	Status       string `json:"status"`
+	StatusReason string `json:"status_reason"`
+	Stopped      bool   `json:"stopped"`
+}
+
+// laneAccounts lists the accounts allowed to serve lane (none when accounts are not in use).
+func (s *Server) laneAccounts(ctx context.Context, lane string) ([]laneAccountState, error) {
+	out := []laneAccountState{}
+	accs, err := s.deps.Store.ListAccounts(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, a := range accs {
+		if !slices.Contains(a.Lanes, lane) {
+			continue
+		}
+		out = append(out, laneAccountState{ID: a.ID, Label: a.Label, Status: a.Status, StatusReason: a.StatusReason,
+			Stopped: s.accountResponse(a).Usage.Stopped})
+	}
+	return out, nil
+}
+
+// accountsSentence explains, for a lane no worker polls, what its accounts are doing.
+func accountsSentence(lane string, accs []laneAccountState) string {
+	if len(accs) == 0 {
+		return ""
+	}
+	var parts []string
+	for _, a := range accs {
+		switch {
+		case a.Status == store.AccountReady && a.Stopped:
+			parts = append(parts, fmt.Sprintf("%s has used 90%% of its monthly limit", a.Label))
+		case a.Status == store.AccountReady:
+			parts = append(parts, fmt.Sprintf("%s is ready but its worker is not polling", a.Label))
+		case a.StatusReason != "":
+			parts = append(parts, fmt.Sprintf("%s is %s (%s)", a.Label, a.Status, a.StatusReason))
+		default:
+			parts = append(parts, fmt.Sprintf("%s is %s", a.Label, a.Status))
+		}
+	}
+	return fmt.Sprintf(" Accounts allowed on lane %s: %s.", lane, strings.Join(parts, "; "))
 }

@@ -2,6 +2,7 @@ package stack_test
 
 import (
 	"context"
+	"encoding/json"
 	"io"
 	"log/slog"
 	"net/http"
@@ -96,4 +97,31 @@ func TestAccountWorkerWithAWrongTokenStopsWithAClearError(t *testing.T) {
 // testLogger logs into the env's captured logs and the test log.
 func testLogger(e *env) *slog.Logger {
 	return slog.New(slog.NewTextHandler(io.MultiWriter(e.logs, testWriter{e.t}), &slog.HandlerOptions{Level: slog.LevelDebug}))
+}
+
+// TestWhyNamesTheDisabledAccountOfALaneNoWorkerServes: "why is my task still queued" names
+// the accounts allowed on the task's lane and why none of them serves it.
+func TestWhyNamesTheDisabledAccountOfALaneNoWorkerServes(t *testing.T) {
+	e, _ := adminSetup(t, true, nil)
+	cookie := e.adminLogin().Value
+	acc := e.createAccount(cookie, "rack-7", []string{e.lane("pony")}, 0)
+	code, body, _ := e.admin("POST", "/admin/accounts/"+acc.ID+"/disable", map[string]any{"reason": "quota exhausted"}, cookie)
+	require.Equal(t, http.StatusOK, code, string(body))
+	id := e.submit(map[string]any{"model": "pony", "prompt": "queued", "width": 512, "height": 512})
+
+	var why struct {
+		Explanation string `json:"explanation"`
+		Accounts    []struct {
+			Label  string `json:"label"`
+			Status string `json:"status"`
+		} `json:"accounts"`
+		Activity *struct{} `json:"activity"`
+	}
+	require.Eventually(t, func() bool {
+		code, body, _ := e.admin("GET", "/admin/tasks/"+id+"/why", nil, cookie)
+		return code == http.StatusOK && json.Unmarshal(body, &why) == nil && why.Activity != nil
+	}, 20*time.Second, 100*time.Millisecond)
+	require.Len(t, why.Accounts, 1)
+	require.Equal(t, "disabled", why.Accounts[0].Status)
+	require.Contains(t, why.Explanation, "Accounts allowed on lane "+e.lane("pony")+": rack-7 is disabled (disabled by an admin: quota exhausted).")
 }
