@@ -21,7 +21,7 @@ build-dev:
 
 ## test: vet, then every test (unit, workflow, integration against real PostgreSQL and Temporal)
 test: deps vet check-prod-binary
-	$(GO) test -race -count=1 -timeout 20m ./...
+	$(GO) test -race -count=1 -timeout 45m ./...
 	@if command -v python3 >/dev/null 2>&1; then \
 		echo "python3 -m unittest discover -s runners/diffusers/tests (diffusers runner, stand-in pipelines)"; \
 		python3 -m unittest discover -s runners/diffusers/tests; \
