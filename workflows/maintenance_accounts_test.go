@@ -16,7 +16,7 @@ import (
 	"github.com/gooni/gooni/workflows"
 )
 
-// setupAccountMaintenance registers rotate-keys and health-sweep with placeholder activities.
+// setupAccountMaintenance registers rotate-keys and health-sweep with test doubles of their activities.
 func setupAccountMaintenance(t *testing.T) *testsuite.TestWorkflowEnvironment {
 	t.Helper()
 	var suite testsuite.WorkflowTestSuite

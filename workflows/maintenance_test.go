@@ -18,7 +18,7 @@ import (
 	"github.com/gooni/gooni/workflows"
 )
 
-// setupMaintenance registers the maintenance workflows and placeholder activities under their
+// setupMaintenance registers the maintenance workflows and test doubles of their activities under their
 // contract names; tests mock the activities they expect.
 func setupMaintenance(t *testing.T) *testsuite.TestWorkflowEnvironment {
 	t.Helper()
