@@ -14,21 +14,17 @@ import (
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
 	sdklog "go.temporal.io/sdk/log"
-	"go.temporal.io/server/common/authorization"
-	"go.temporal.io/server/common/cluster"
 	"go.temporal.io/server/common/config"
 	"go.temporal.io/server/common/dynamicconfig"
 	"go.temporal.io/server/common/log"
-	"go.temporal.io/server/common/membership/static"
-	"go.temporal.io/server/common/primitives"
 	"go.temporal.io/server/temporal"
 	"google.golang.org/protobuf/types/known/durationpb"
 
+	"github.com/gooni/gooni/internal/temporalserver"
 	"github.com/gooni/gooni/internal/temporalsetup"
 )
 
 const (
-	clusterName     = "active"
 	persistenceName = "postgres-default"
 	visibilityName  = "postgres-visibility"
 	startTimeout    = 2 * time.Minute
@@ -55,38 +51,13 @@ func start(ctx context.Context, c Config, logger *slog.Logger) (*server, error) 
 		return nil, err
 	}
 	conf := serverConfig(c, persistence, visibility)
-	authorizer, err := authorization.GetAuthorizerFromConfig(&conf.Global.Authorization)
+	ts, err := temporalserver.New(conf, serverLogger, dynamicconfig.StaticClient{
+		dynamicconfig.EnableServerVersionCheck.Key(): false,
+		// A namespace registered at start is usable within a second, not after the default 10 s.
+		dynamicconfig.NamespaceCacheRefreshInterval.Key(): time.Second,
+	})
 	if err != nil {
-		return nil, fmt.Errorf("authorizer: %w", err)
-	}
-	claimMapper, err := authorization.GetClaimMapperFromConfig(&conf.Global.Authorization, serverLogger)
-	if err != nil {
-		return nil, fmt.Errorf("claim mapper: %w", err)
-	}
-	host := func(port int) static.Hosts {
-		return static.SingleLocalHost(net.JoinHostPort(c.Broadcast, strconv.Itoa(port)))
-	}
-	ts, err := temporal.NewServer(
-		temporal.WithConfig(conf),
-		temporal.ForServices(temporal.DefaultServices),
-		// One process hosts every service: static hosts instead of ringpop membership.
-		temporal.WithStaticHosts(map[primitives.ServiceName]static.Hosts{
-			primitives.FrontendService: host(c.Port),
-			primitives.HistoryService:  host(c.HistoryPort),
-			primitives.MatchingService: host(c.MatchingPort),
-			primitives.WorkerService:   host(c.WorkerPort),
-		}),
-		temporal.WithLogger(serverLogger),
-		temporal.WithAuthorizer(authorizer),
-		temporal.WithClaimMapper(func(*config.Config) authorization.ClaimMapper { return claimMapper }),
-		temporal.WithDynamicConfigClient(dynamicconfig.StaticClient{
-			dynamicconfig.EnableServerVersionCheck.Key(): false,
-			// A namespace registered at start is usable within a second, not after the default 10 s.
-			dynamicconfig.NamespaceCacheRefreshInterval.Key(): time.Second,
-		}),
-	)
-	if err != nil {
-		return nil, fmt.Errorf("create server: %w", err)
+		return nil, err
 	}
 	s := &server{temporal: ts, frontend: net.JoinHostPort(c.Broadcast, strconv.Itoa(c.Port)), logger: logger}
 	if err := ts.Start(); err != nil {
@@ -145,19 +116,10 @@ func (s *server) ensureNamespace(ctx context.Context, c Config) error {
 	return temporalsetup.EnsureSearchAttributes(ctx, tc, c.Namespace, temporalsetup.SearchAttributes())
 }
 
-// retry calls fn until it succeeds or ctx ends.
+// retry calls fn every 200 ms until it succeeds or ctx ends, returning fn's last error joined
+// with ctx's.
 func retry(ctx context.Context, fn func() error) error {
-	for {
-		err := fn()
-		if err == nil {
-			return nil
-		}
-		select {
-		case <-ctx.Done():
-			return errors.Join(ctx.Err(), err)
-		case <-time.After(200 * time.Millisecond):
-		}
-	}
+	return temporalserver.Retry(ctx, 200*time.Millisecond, fn)
 }
 
 // stop stops every service; workflows in flight stay in the database.
@@ -170,44 +132,19 @@ func (s *server) stop() {
 // serverConfig is the static configuration: every service in this process, persistence and
 // visibility in their PostgreSQL databases, archival off.
 func serverConfig(c Config, persistence, visibility *config.SQL) *config.Config {
-	frontend := net.JoinHostPort(c.Broadcast, strconv.Itoa(c.Port))
-	service := func(port int) config.Service {
-		return config.Service{RPC: config.RPC{GRPCPort: port, BindOnIP: c.Host}}
-	}
-	conf := &config.Config{}
-	conf.Global.Membership = config.Membership{MaxJoinDuration: 30 * time.Second, BroadcastAddress: c.Broadcast}
-	conf.Persistence = config.Persistence{
-		DefaultStore:     persistenceName,
-		VisibilityStore:  visibilityName,
-		NumHistoryShards: int32(c.Shards),
-		DataStores: map[string]config.DataStore{
-			persistenceName: {SQL: persistence},
-			visibilityName:  {SQL: visibility},
+	return temporalserver.Config(temporalserver.Options{
+		BindHost:  c.Host,
+		Broadcast: c.Broadcast,
+		Ports: temporalserver.Ports{Frontend: c.Port, FrontendHTTP: c.HTTPPort,
+			History: c.HistoryPort, Matching: c.MatchingPort, Worker: c.WorkerPort},
+		Persistence: config.Persistence{
+			DefaultStore:     persistenceName,
+			VisibilityStore:  visibilityName,
+			NumHistoryShards: int32(c.Shards),
+			DataStores: map[string]config.DataStore{
+				persistenceName: {SQL: persistence},
+				visibilityName:  {SQL: visibility},
+			},
 		},
-	}
-	conf.ClusterMetadata = &cluster.Config{
-		EnableGlobalNamespace:    false,
-		FailoverVersionIncrement: 10,
-		MasterClusterName:        clusterName,
-		CurrentClusterName:       clusterName,
-		ClusterInformation: map[string]cluster.ClusterInformation{
-			clusterName: {Enabled: true, InitialFailoverVersion: 1, RPCAddress: frontend,
-				HTTPAddress: net.JoinHostPort(c.Broadcast, strconv.Itoa(c.HTTPPort))},
-		},
-	}
-	conf.DCRedirectionPolicy.Policy = "noop"
-	frontendService := service(c.Port)
-	frontendService.RPC.HTTPPort = c.HTTPPort
-	conf.Services = map[string]config.Service{
-		string(primitives.FrontendService): frontendService,
-		string(primitives.HistoryService):  service(c.HistoryPort),
-		string(primitives.MatchingService): service(c.MatchingPort),
-		string(primitives.WorkerService):   service(c.WorkerPort),
-	}
-	conf.Archival.History.State = "disabled"
-	conf.Archival.Visibility.State = "disabled"
-	conf.NamespaceDefaults.Archival.History.State = "disabled"
-	conf.NamespaceDefaults.Archival.Visibility.State = "disabled"
-	conf.PublicClient.HostPort = frontend
-	return conf
+	})
 }

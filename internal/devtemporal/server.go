@@ -2,7 +2,6 @@ package devtemporal
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -15,20 +14,17 @@ import (
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
 	sdklog "go.temporal.io/sdk/log"
-	"go.temporal.io/server/common/authorization"
-	"go.temporal.io/server/common/cluster"
 	"go.temporal.io/server/common/config"
 	"go.temporal.io/server/common/dynamicconfig"
-	"go.temporal.io/server/common/membership/static"
-	"go.temporal.io/server/common/primitives"
 	"go.temporal.io/server/temporal"
 
+	"github.com/gooni/gooni/internal/temporalserver"
 	"github.com/gooni/gooni/internal/temporalsetup"
 )
 
 const (
 	// clusterName names the single cluster; it is stored in the database on first start.
-	clusterName = "active"
+	clusterName = temporalserver.ClusterName
 	// storeName names the one SQLite data store used for both persistence and visibility.
 	storeName = "sqlite-default"
 	// defaultStartTimeout bounds Start when its context has no deadline.
@@ -118,34 +114,9 @@ func (s *Server) start(ctx context.Context, dataDir string) error {
 		return err
 	}
 	conf := serverConfig(cfg, sqlCfg, servicePorts{history: free[0], matching: free[1], worker: free[2], frontendHTTP: free[3]})
-	authorizer, err := authorization.GetAuthorizerFromConfig(&conf.Global.Authorization)
+	server, err := temporalserver.New(conf, logger, dynamicConfig())
 	if err != nil {
-		return fmt.Errorf("authorizer: %w", err)
-	}
-	claimMapper, err := authorization.GetClaimMapperFromConfig(&conf.Global.Authorization, logger)
-	if err != nil {
-		return fmt.Errorf("claim mapper: %w", err)
-	}
-	host := func(svc string) static.Hosts {
-		return static.SingleLocalHost(net.JoinHostPort(cfg.Host, strconv.Itoa(conf.Services[svc].RPC.GRPCPort)))
-	}
-	server, err := temporal.NewServer(
-		temporal.WithConfig(conf),
-		temporal.ForServices(temporal.DefaultServices),
-		// Static hosts: no ringpop membership, no membership ports, a faster start.
-		temporal.WithStaticHosts(map[primitives.ServiceName]static.Hosts{
-			primitives.FrontendService: host(string(primitives.FrontendService)),
-			primitives.HistoryService:  host(string(primitives.HistoryService)),
-			primitives.MatchingService: host(string(primitives.MatchingService)),
-			primitives.WorkerService:   host(string(primitives.WorkerService)),
-		}),
-		temporal.WithLogger(logger),
-		temporal.WithAuthorizer(authorizer),
-		temporal.WithClaimMapper(func(*config.Config) authorization.ClaimMapper { return claimMapper }),
-		temporal.WithDynamicConfigClient(dynamicConfig()),
-	)
-	if err != nil {
-		return fmt.Errorf("create server: %w", err)
+		return err
 	}
 	// Set before Start: when Start fails half-way, Stop stops the services that did start.
 	s.temporal = server
@@ -203,21 +174,10 @@ func (s *Server) dial(ctx context.Context) (client.Client, error) {
 	return c, nil
 }
 
-// retry calls fn until it succeeds or ctx ends, returning fn's last error joined with ctx's.
+// retry calls fn every 20 ms until it succeeds or ctx ends, returning fn's last error joined
+// with ctx's.
 func retry(ctx context.Context, fn func() error) error {
-	ticker := time.NewTicker(20 * time.Millisecond)
-	defer ticker.Stop()
-	for {
-		err := fn()
-		if err == nil {
-			return nil
-		}
-		select {
-		case <-ctx.Done():
-			return errors.Join(ctx.Err(), err)
-		case <-ticker.C:
-		}
-	}
+	return temporalserver.Retry(ctx, 20*time.Millisecond, fn)
 }
 
 // FrontendAddress is the host:port SDK clients dial, e.g. "127.0.0.1:7233".
@@ -263,44 +223,18 @@ type servicePorts struct {
 // process, one history shard (fixed when the database is created), persistence and visibility in
 // the one SQLite file, archival off.
 func serverConfig(c Config, sqlCfg *config.SQL, ports servicePorts) *config.Config {
-	frontend := net.JoinHostPort(c.Host, strconv.Itoa(c.Port))
-	frontendHTTP := net.JoinHostPort(c.Host, strconv.Itoa(ports.frontendHTTP))
-	service := func(port int) config.Service {
-		return config.Service{RPC: config.RPC{GRPCPort: port, BindOnIP: c.Host}}
-	}
-	conf := &config.Config{}
-	conf.Global.Membership = config.Membership{MaxJoinDuration: 30 * time.Second, BroadcastAddress: c.Host}
-	conf.Persistence = config.Persistence{
-		DefaultStore:     storeName,
-		VisibilityStore:  storeName,
-		NumHistoryShards: 1,
-		DataStores:       map[string]config.DataStore{storeName: {SQL: sqlCfg}},
-	}
-	conf.ClusterMetadata = &cluster.Config{
-		EnableGlobalNamespace:    false,
-		FailoverVersionIncrement: 10,
-		MasterClusterName:        clusterName,
-		CurrentClusterName:       clusterName,
-		ClusterInformation: map[string]cluster.ClusterInformation{
-			clusterName: {Enabled: true, InitialFailoverVersion: 1, RPCAddress: frontend, HTTPAddress: frontendHTTP},
+	return temporalserver.Config(temporalserver.Options{
+		BindHost:  c.Host,
+		Broadcast: c.Host,
+		Ports: temporalserver.Ports{Frontend: c.Port, FrontendHTTP: ports.frontendHTTP,
+			History: ports.history, Matching: ports.matching, Worker: ports.worker},
+		Persistence: config.Persistence{
+			DefaultStore:     storeName,
+			VisibilityStore:  storeName,
+			NumHistoryShards: 1,
+			DataStores:       map[string]config.DataStore{storeName: {SQL: sqlCfg}},
 		},
-	}
-	conf.DCRedirectionPolicy.Policy = "noop"
-	frontendService := service(c.Port)
-	frontendService.RPC.HTTPPort = ports.frontendHTTP
-	conf.Services = map[string]config.Service{
-		string(primitives.FrontendService): frontendService,
-		string(primitives.HistoryService):  service(ports.history),
-		string(primitives.MatchingService): service(ports.matching),
-		string(primitives.WorkerService):   service(ports.worker),
-	}
-	conf.Archival.History.State = "disabled"
-	conf.Archival.Visibility.State = "disabled"
-	conf.NamespaceDefaults.Archival.History.State = "disabled"
-	conf.NamespaceDefaults.Archival.Visibility.State = "disabled"
-	// The server's internal clients (e.g. its system workflows) dial the frontend here.
-	conf.PublicClient.HostPort = frontend
-	return conf
+	})
 }
 
 // dynamicConfig holds the dynamic settings that differ from the server's defaults in dev.
