@@ -145,7 +145,7 @@ func runDev(ctx context.Context, args []string) (err error) {
 		return err
 	}
 	printBanner(cfg.HTTPAddr, uiAddress, cfg.TemporalNamespace, dataDir, apiKey, generated)
-	return serve(ctx, srv, cfg.HTTPAddr, logger)
+	return serveFor(ctx, srv, cfg.HTTPAddr, cfg.Ops.ShutdownTimeout, func() {}, logger)
 }
 
 // startDevGPUWorker runs a GPU worker in-process serving every lane with this binary's CPU runner.

@@ -116,11 +116,6 @@ func runAPI(ctx context.Context, _ []string) error {
 	return serveFor(ctx, srv, b.cfg.HTTPAddr, b.cfg.Ops.ShutdownTimeout, opsL.draining, b.logger)
 }
 
-// serve runs the API until ctx ends, then shuts it down gracefully.
-func serve(ctx context.Context, srv *api.Server, addr string, logger *slog.Logger) error {
-	return serveFor(ctx, srv, addr, config.DefaultShutdownTimeout, func() {}, logger)
-}
-
 // serveFor runs the API until ctx ends (SIGTERM, SIGINT), then calls draining, stops accepting
 // connections and waits up to timeout for requests in flight.
 func serveFor(ctx context.Context, srv *api.Server, addr string, timeout time.Duration, draining func(), logger *slog.Logger) error {

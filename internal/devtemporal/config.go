@@ -83,24 +83,24 @@ func (cfg Config) withDefaults() Config {
 func (cfg Config) validate() error {
 	var errs []error
 	if cfg.DataDir == "" {
-		errs = append(errs, errors.New("DataDir is required: set the directory that holds the dev server's state"))
+		errs = append(errs, errors.New("devtemporal: DataDir is required: set the directory that holds the dev server's state"))
 	}
 	if ip := net.ParseIP(cfg.Host); ip == nil {
-		errs = append(errs, fmt.Errorf("Host %q is not an IP address: use e.g. 127.0.0.1", cfg.Host))
+		errs = append(errs, fmt.Errorf("devtemporal: Host %q is not an IP address: use e.g. 127.0.0.1", cfg.Host))
 	}
 	if cfg.Port < 1 || cfg.Port > 65535 {
-		errs = append(errs, fmt.Errorf("Port %d is out of range 1-65535", cfg.Port))
+		errs = append(errs, fmt.Errorf("devtemporal: Port %d is out of range 1-65535", cfg.Port))
 	}
 	if cfg.UIEnabled {
 		if cfg.UIPort < 1 || cfg.UIPort > 65535 {
-			errs = append(errs, fmt.Errorf("UIPort %d is out of range 1-65535", cfg.UIPort))
+			errs = append(errs, fmt.Errorf("devtemporal: UIPort %d is out of range 1-65535", cfg.UIPort))
 		}
 		if cfg.UIPort == cfg.Port {
-			errs = append(errs, fmt.Errorf("UIPort %d equals Port: give the Web UI its own port", cfg.UIPort))
+			errs = append(errs, fmt.Errorf("devtemporal: UIPort %d equals Port: give the Web UI its own port", cfg.UIPort))
 		}
 	}
 	if cfg.Retention < 24*time.Hour {
-		errs = append(errs, fmt.Errorf("Retention %s is below Temporal's minimum of 24h", cfg.Retention))
+		errs = append(errs, fmt.Errorf("devtemporal: Retention %s is below Temporal's minimum of 24h", cfg.Retention))
 	}
 	for name, typ := range cfg.SearchAttributes {
 		if name == "" || typ == enumspb.INDEXED_VALUE_TYPE_UNSPECIFIED {
