@@ -94,10 +94,10 @@ func TestCancellingTheWorkflowRecordsCancelledAndEndsCanceled(t *testing.T) {
 			}
 			return workflows.RunGenerationOutput{}, temporal.NewCanceledError()
 		})
-	var cancelled workflows.CancelTaskInput
+	cancelled := make(chan workflows.CancelTaskInput, 1)
 	env.OnActivity(workflows.CancelTaskActivity, mock.Anything, mock.Anything).Return(
 		func(_ context.Context, in workflows.CancelTaskInput) (workflows.CancelTaskOutput, error) {
-			cancelled = in
+			cancelled <- in
 			return workflows.CancelTaskOutput{Cancelled: true, Status: "cancelled"}, nil
 		}).Once()
 	env.RegisterDelayedCallback(env.CancelWorkflow, time.Second)
@@ -105,7 +105,7 @@ func TestCancellingTheWorkflowRecordsCancelledAndEndsCanceled(t *testing.T) {
 	env.ExecuteWorkflow(workflows.GenerationWorkflowName, sampleInput())
 	require.True(t, env.IsWorkflowCompleted())
 	require.True(t, temporal.IsCanceledError(env.GetWorkflowError()), "%v", env.GetWorkflowError())
-	require.Equal(t, "t-1", cancelled.TaskID)
+	require.Equal(t, "t-1", (<-cancelled).TaskID)
 	env.AssertExpectations(t)
 }
 
@@ -119,17 +119,17 @@ func TestCancelAfterTheTaskFinishedKeepsTheResult(t *testing.T) {
 			<-ctx.Done()
 			return ctx.Err()
 		})
-	var cancelled workflows.CancelTaskInput
+	cancelled := make(chan workflows.CancelTaskInput, 1)
 	env.OnActivity(workflows.CancelTaskActivity, mock.Anything, mock.Anything).Return(
 		func(_ context.Context, in workflows.CancelTaskInput) (workflows.CancelTaskOutput, error) {
-			cancelled = in
+			cancelled <- in
 			return workflows.CancelTaskOutput{Cancelled: false, Status: "done"}, nil
 		}).Once()
 	env.RegisterDelayedCallback(env.CancelWorkflow, time.Second)
 
 	env.ExecuteWorkflow(workflows.GenerationWorkflowName, sampleInput())
 	require.NoError(t, env.GetWorkflowError())
-	require.Equal(t, out.ResultKey, cancelled.ResultKey, "the cancel is told which files the run stored")
+	require.Equal(t, out.ResultKey, (<-cancelled).ResultKey, "the cancel is told which files the run stored")
 	var res workflows.GenerationResult
 	require.NoError(t, env.GetWorkflowResult(&res))
 	require.Equal(t, "done", res.Status)

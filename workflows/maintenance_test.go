@@ -3,6 +3,7 @@ package workflows_test
 import (
 	"context"
 	"errors"
+	"sync"
 	"testing"
 	"time"
 
@@ -126,11 +127,14 @@ func TestWarmupWorkflowRunsEachModelOnItsLaneAndReportsPerModel(t *testing.T) {
 	t.Parallel()
 	env := setupMaintenance(t)
 	seen := map[string]string{}
+	var mu sync.Mutex // the warm-ups run at once
 	env.OnActivity(workflows.RunGenerationActivity, mock.Anything, mock.Anything).Return(
 		func(ctx context.Context, in workflows.RunGenerationInput) (workflows.RunGenerationOutput, error) {
 			require.True(t, in.Warmup, "a warm-up must be flagged so the worker reports nothing")
 			require.Contains(t, in.TaskID, "warmup-"+in.Model+"-")
+			mu.Lock()
 			seen[in.Model] = activity.GetInfo(ctx).TaskQueue
+			mu.Unlock()
 			if in.Model == "flux" {
 				return workflows.RunGenerationOutput{}, temporal.NewNonRetryableApplicationError("out of memory", failure.GPUMemoryExceeded, nil)
 			}
@@ -143,7 +147,9 @@ func TestWarmupWorkflowRunsEachModelOnItsLaneAndReportsPerModel(t *testing.T) {
 	require.NoError(t, env.GetWorkflowError())
 	var res workflows.WarmupResult
 	require.NoError(t, env.GetWorkflowResult(&res))
+	mu.Lock()
 	require.Equal(t, map[string]string{"pony": "gpu-pony", "flux": "gpu-flux"}, seen)
+	mu.Unlock()
 	require.Equal(t, 1, res.Warm)
 	require.Equal(t, 1, res.Failed)
 	require.Equal(t, workflows.WarmupOutcome{Model: "pony", Lane: "gpu-pony", Status: workflows.WarmupWarm, RunnerName: "cpu", ElapsedMsec: 42}, res.Outcomes[0])
