@@ -5,13 +5,13 @@ GO        ?= go
 BIN       := bin
 STATICCHECK_VERSION := v0.8.2
 
-.PHONY: run test test-prod build build-dev build-temporal lint vet deps bench clean check-prod-binary deploy-check
+.PHONY: run test test-prod build build-dev build-temporal lint vet deps deps-node deps-browser web web-test bench clean check-prod-binary deploy-check
 
 ## run: the whole product in one process (embedded Temporal + Web UI, local PostgreSQL, API, workers, CPU runner)
-run: deps build-dev
+run: deps web build-dev
 	$(BIN)/gooni-dev dev
 
-## build: the production binary (no Temporal server inside)
+## build: the production binary (no Temporal server inside); it embeds web/dist, so run `make web` first
 build:
 	$(GO) build -o $(BIN)/gooni ./cmd/gooni
 
@@ -20,8 +20,8 @@ build-dev:
 	$(GO) build -tags dev -o $(BIN)/gooni-dev ./cmd/gooni
 
 ## test: vet, then every test (unit, workflow, integration against real PostgreSQL and Temporal)
-test: deps vet check-prod-binary
-	$(GO) test -race -count=1 -timeout 45m ./...
+test: deps deps-browser web vet check-prod-binary web-test
+	GOONI_BROWSER_TESTS=required $(GO) test -race -count=1 -timeout 45m ./...
 	@if command -v python3 >/dev/null 2>&1; then \
 		echo "python3 -m unittest discover -s runners/diffusers/tests (diffusers runner, stand-in pipelines)"; \
 		python3 -m unittest discover -s runners/diffusers/tests; \
@@ -94,5 +94,41 @@ deps:
 		fi; \
 	fi
 
+## web: build the studio bundle (web/dist, embedded in the binaries) when its sources changed
+WEB_SOURCES := $(shell find web/src web/public -type f 2>/dev/null) web/index.html web/vite.config.ts web/tsconfig.json web/package.json
+web: web/dist/index.html
+
+web/dist/index.html: web/node_modules/.package-lock.json $(WEB_SOURCES)
+	cd web && npm run build
+
+web/node_modules/.package-lock.json: web/package-lock.json | deps-node
+	cd web && npm ci --no-audit --no-fund
+
+## web-test: type-check and unit-test the studio's logic (Vitest, against the real settings file)
+web-test: web/node_modules/.package-lock.json
+	cd web && npm run typecheck && npm test
+
+## deps-node: Node.js and npm build the studio
+deps-node:
+	@if ! command -v npm >/dev/null 2>&1; then \
+		if [ "$$(id -u)" = 0 ]; then \
+			echo "installing Node.js and npm (apt-get install nodejs npm): they build the web studio"; \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null; \
+		else \
+			echo "npm is missing (it builds the web studio): run 'sudo apt-get install nodejs npm'"; exit 1; \
+		fi; \
+	fi
+
+## deps-browser: Debian's Chromium, which the browser tests drive with playwright-core
+deps-browser:
+	@if ! command -v chromium >/dev/null 2>&1; then \
+		if [ "$$(id -u)" = 0 ]; then \
+			echo "installing Chromium (apt-get install chromium): the studio's browser tests drive it"; \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+		else \
+			echo "chromium is missing (the studio's browser tests drive it): run 'sudo apt-get install chromium'"; exit 1; \
+		fi; \
+	fi
+
 clean:
-	rm -rf $(BIN)
+	rm -rf $(BIN) web/dist/assets web/dist/index.html

@@ -10,6 +10,12 @@ func (s *Server) routes() {
 	a.Get("/openapi.json", s.openAPI)
 	a.Get("/docs", s.docs)
 
+	// The web studio and admin pages (studio.go): one page each, routed in the browser by hash.
+	// Registered before the /admin group so loading the page is neither audited nor limited.
+	a.Get("/", s.studioPage)
+	a.Get("/admin", s.studioPage)
+	a.Get("/assets/:file", s.studioAsset)
+
 	a.Post("/auth/session", s.createSession)
 	a.Get("/auth/session", s.getSession)
 	a.Delete("/auth/session", s.deleteSession)

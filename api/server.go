@@ -6,6 +6,7 @@ import (
 	"context"
 	"crypto/rand"
 	"errors"
+	"io/fs"
 	"log/slog"
 	"math/big"
 	"net"
@@ -107,6 +108,10 @@ type Config struct {
 	// or last enabled. Default 6.
 	AccountMaxFailures int
 
+	// Studio is the web bundle (index.html and assets/) served at / and /admin. Default: the
+	// bundle embedded in the binary (web.Bundle).
+	Studio fs.FS
+
 	// HTTPMetrics, when set, is told of every answered request: its route pattern, method,
 	// status and duration (metrics.Metrics.ObserveHTTP). Nil records nothing.
 	HTTPMetrics func(route, method string, status int, d time.Duration)
@@ -185,6 +190,11 @@ type Server struct {
 	// ACCOUNTS_ENCRYPT_KEY is unset or unreadable: see initAdmin).
 	adminKeys   keyChecker
 	accountKeys *secret.Keyring
+
+	// studio is the web bundle served at / and /admin (studio.go); studioBuilt is false when
+	// it holds no index.html.
+	studio      fs.FS
+	studioBuilt bool
 }
 
 // New builds the API; serve it with Listen or App().Test.
@@ -194,6 +204,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{cfg: cfg, deps: deps, keys: newKeyChecker(cfg.APIKey), pollers: &lanePollers{temporal: deps.Temporal}}
+	s.studio, s.studioBuilt = studioBundle(cfg.Studio)
 	s.signer = newURLSigner(cfg.URLSigningKey, cfg.SignedURLTTL)
 	s.initAdmin()
 	s.app = fiber.New(fiber.Config{

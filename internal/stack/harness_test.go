@@ -73,6 +73,9 @@ type envOptions struct {
 	adminKey, accountsKey string
 	// maintenance changes the control worker's maintenance configuration.
 	maintenance func(*maintenance.Config)
+	// runnerEnv is added to the CPU runner's environment after the defaults (a later value of
+	// the same variable wins), e.g. a slower GOONI_CPU_RUNNER_STEP_DELAY.
+	runnerEnv []string
 }
 
 var nonWord = regexp.MustCompile(`[^a-z0-9]+`)
@@ -122,9 +125,10 @@ func setup(t *testing.T, opts envOptions) *env {
 			Shared:        opts.sharedLane,
 			RunnerName:    "cpu",
 			RunnerCommand: []string{exe},
-			RunnerEnv:     []string{runnerEnv + "=1", "GORACE=atexit_sleep_ms=0", "GOONI_CPU_RUNNER_STEP_DELAY=40ms", "GOONI_CPU_RUNNER_LOAD_DELAY=50ms"},
-			WorkDir:       t.TempDir(),
-			Logger:        logger,
+			RunnerEnv: append([]string{runnerEnv + "=1", "GORACE=atexit_sleep_ms=0", "GOONI_CPU_RUNNER_STEP_DELAY=40ms",
+				"GOONI_CPU_RUNNER_LOAD_DELAY=50ms"}, opts.runnerEnv...),
+			WorkDir: t.TempDir(),
+			Logger:  logger,
 		})
 		require.NoError(t, err)
 		t.Cleanup(g.Stop)

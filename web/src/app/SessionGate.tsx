@@ -1,0 +1,110 @@
+// SessionGate keeps a page behind a browser session: it asks once for a key, exchanges it for
+// the httpOnly session cookie (POST {path} with the key in a header) and forgets it. When any
+// request later fails because the session is gone, it asks again in a dialog laid over the
+// page, so nothing the user typed is lost.
+import { useEffect, useRef, useState, type FormEvent, type ReactNode } from "react";
+import { ApiError, onSessionLost, request } from "../api/client";
+import { useI18n } from "../i18n/i18n";
+import type { Messages } from "../i18n/en";
+import { ErrorBox } from "./ErrorBox";
+
+/** Where a kind of session lives: the API path and the header the key travels in. */
+export interface SessionKind {
+  path: string;
+  header: string;
+  title: keyof Messages;
+  keyLabel: keyof Messages;
+}
+
+export const userSession: SessionKind = { path: "/auth/session", header: "X-API-Key", title: "auth.title", keyLabel: "auth.key" };
+export const adminSession: SessionKind = { path: "/admin/session", header: "X-Admin-Key", title: "admin.auth.title", keyLabel: "admin.auth.key" };
+
+type State = "checking" | "signed-out" | "signed-in" | "lost";
+
+/** Renders children once a session exists; children stay mounted while a lost session is renewed. */
+export function SessionGate({ kind, children }: { kind: SessionKind; children: (signOut: () => void) => ReactNode }) {
+  const [state, setState] = useState<State>("checking");
+  useEffect(() => {
+    let live = true;
+    request(kind.path)
+      .then(() => live && setState("signed-in"))
+      .catch(() => live && setState("signed-out"));
+    return () => {
+      live = false;
+    };
+  }, [kind.path]);
+  useEffect(() => onSessionLost(() => setState((s) => (s === "signed-in" ? "lost" : s))), []);
+
+  const signOut = () => {
+    request(kind.path, { method: "DELETE" }).finally(() => setState("signed-out"));
+  };
+
+  if (state === "checking") return <Centered><KeySpinner /></Centered>;
+  if (state === "signed-out")
+    return (
+      <Centered>
+        <KeyForm kind={kind} onDone={() => setState("signed-in")} />
+      </Centered>
+    );
+  return (
+    <>
+      {children(signOut)}
+      {state === "lost" && (
+        <div className="modal-backdrop">
+          <div className="modal" role="dialog" aria-modal="true">
+            <KeyForm kind={kind} expired onDone={() => setState("signed-in")} />
+          </div>
+        </div>
+      )}
+    </>
+  );
+}
+
+function Centered({ children }: { children: ReactNode }) {
+  return <div className="centered">{children}</div>;
+}
+
+function KeySpinner() {
+  const { t } = useI18n();
+  return <p className="muted">{t("common.loading")}</p>;
+}
+
+function KeyForm({ kind, expired, onDone }: { kind: SessionKind; expired?: boolean; onDone: () => void }) {
+  const { t } = useI18n();
+  const input = useRef<HTMLInputElement>(null);
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<unknown>(null);
+  useEffect(() => input.current?.focus(), []);
+
+  const submit = async (e: FormEvent) => {
+    e.preventDefault();
+    const key = input.current?.value.trim() ?? "";
+    if (!key) return;
+    setBusy(true);
+    setError(null);
+    try {
+      await request(kind.path, { method: "POST", headers: { [kind.header]: key } });
+      if (input.current) input.current.value = ""; // the key leaves the page with the request
+      onDone();
+    } catch (err) {
+      setError(err instanceof ApiError ? err : new Error(String(err)));
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return (
+    <form className="card key-form" onSubmit={submit} data-testid="key-form">
+      <h2>{t(kind.title)}</h2>
+      {expired ? <p className="warning">{t("auth.expired")}</p> : <p className="muted">{t("auth.help")}</p>}
+      <label>
+        {t(kind.keyLabel)}
+        <input ref={input} type="password" name="key" autoComplete="off" spellCheck={false} required data-testid="key-input" />
+      </label>
+      <ErrorBox error={error} />
+      <button type="submit" className="primary" disabled={busy} data-testid="key-submit">
+        {t("auth.submit")}
+      </button>
+    </form>
+  );
+}
