@@ -42,6 +42,8 @@ func TestStudioInChromium(t *testing.T) {
 		runnerEnv: []string{"GOONI_CPU_RUNNER_STEP_DELAY=150ms"},
 		api: func(c *api.Config, _ *api.Deps) {
 			c.InsecureCookies = true // plain HTTP on loopback
+			// The scenarios sign in and poll the admin pages many times a minute from one IP.
+			c.AdminAuthPerMinute, c.AdminReadPerMinute, c.AdminWritePerMinute = 1000, 10_000, 1000
 			c.Studio = os.DirFS(filepath.Join(webDir, "dist"))
 		},
 	})

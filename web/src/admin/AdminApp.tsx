@@ -2,6 +2,7 @@
 import { Layout } from "../app/Layout";
 import { SessionGate, adminSession } from "../app/SessionGate";
 import { useRoute } from "../app/router";
+import { AdminPages, adminNav } from "./AdminPages";
 
 /** The admin pages. */
 export function AdminApp() {
@@ -9,8 +10,8 @@ export function AdminApp() {
   return (
     <SessionGate kind={adminSession}>
       {(signOut) => (
-        <Layout title="app.admin" route={route} onSignOut={signOut} nav={[]}>
-          <p>admin</p>
+        <Layout title="app.admin" route={route} onSignOut={signOut} nav={adminNav}>
+          <AdminPages route={route} />
         </Layout>
       )}
     </SessionGate>

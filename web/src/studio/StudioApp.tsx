@@ -2,6 +2,8 @@
 import { Layout } from "../app/Layout";
 import { SessionGate, userSession } from "../app/SessionGate";
 import { useRoute } from "../app/router";
+import { Gallery } from "../gallery/Gallery";
+import { Studio } from "./Studio";
 
 /** The studio and gallery pages. */
 export function StudioApp() {
@@ -18,7 +20,7 @@ export function StudioApp() {
             { route: "/gallery", label: "nav.gallery" },
           ]}
         >
-          {route === "/gallery" ? <p>gallery</p> : <p>studio</p>}
+          {route === "/gallery" ? <Gallery /> : <Studio />}
         </Layout>
       )}
     </SessionGate>
