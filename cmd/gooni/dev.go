@@ -4,16 +4,11 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
-	"errors"
 	"flag"
 	"fmt"
-	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
-	"strings"
 
 	"go.temporal.io/sdk/client"
 
@@ -61,10 +56,11 @@ func runDev(ctx context.Context, args []string) (err error) {
 	if err != nil {
 		return err
 	}
-	apiKey, generated, err := devAPIKey(cfg.APIKey, dataDir)
+	secrets, err := loadDevSecrets(&cfg, dataDir)
 	if err != nil {
 		return err
 	}
+	apiKey := secrets.APIKey
 	cat, err := stack.LoadCatalogue(cfg.SettingsPath)
 	if err != nil {
 		return err
@@ -136,6 +132,9 @@ func runDev(ctx context.Context, args []string) (err error) {
 	}
 
 	apiCfg := apiConfig(cfg, apiKey, logger)
+	if os.Getenv("GOONI_COOKIE_SECURE") == "" {
+		apiCfg.InsecureCookies = true // dev serves plain HTTP; browsers drop Secure cookies off localhost
+	}
 	if apiCfg.TemporalUIURL == "" && uiAddress != "" {
 		apiCfg.TemporalUIURL = uiAddress // admin answers link the embedded Web UI
 	}
@@ -144,7 +143,7 @@ func runDev(ctx context.Context, args []string) (err error) {
 	if err != nil {
 		return err
 	}
-	printBanner(cfg.HTTPAddr, uiAddress, cfg.TemporalNamespace, dataDir, apiKey, generated)
+	printBanner(cfg.HTTPAddr, uiAddress, cfg.TemporalNamespace, dataDir, secrets)
 	return serveFor(ctx, srv, cfg.HTTPAddr, cfg.Ops.ShutdownTimeout, func() {}, logger)
 }
 
@@ -168,44 +167,27 @@ func startDevGPUWorker(cfg config.Config, tc client.Client, cat *settings.Catalo
 	return nil
 }
 
-// devAPIKey returns the configured key, or the one kept in the data dir, generating and keeping
-// one on first start.
-func devAPIKey(configured, dataDir string) (key string, generated bool, err error) {
-	if configured != "" {
-		return configured, false, nil
-	}
-	path := filepath.Join(dataDir, "api_key")
-	b, err := os.ReadFile(path)
-	if err == nil && len(strings.TrimSpace(string(b))) >= 16 {
-		return strings.TrimSpace(string(b)), false, nil
-	}
-	if err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return "", false, fmt.Errorf("read dev API key %s: %w", path, err)
-	}
-	raw := make([]byte, 24)
-	if _, err := rand.Read(raw); err != nil {
-		return "", false, err
-	}
-	key = hex.EncodeToString(raw)
-	if err := os.WriteFile(path, []byte(key+"\n"), 0o600); err != nil {
-		return "", false, fmt.Errorf("keep dev API key in %s: %w", path, err)
-	}
-	return key, true, nil
-}
-
-// printBanner tells the person who ran `make run` where everything is. The API key is printed
-// only when it was just generated (to the terminal, never to the log).
-func printBanner(httpAddr, uiAddress, namespace, dataDir, apiKey string, generated bool) {
+// printBanner tells the person who ran `make run` where everything is. A key is printed only
+// when it was just generated (to the terminal, never to the log).
+func printBanner(httpAddr, uiAddress, namespace, dataDir string, secrets devSecrets) {
 	fmt.Fprintf(os.Stdout, "\nGooni is running (dev mode, CPU runner: results are rendered stand-ins, not real model output)\n")
-	fmt.Fprintf(os.Stdout, "  API:        http://%s   (try: curl http://%s/health)\n", httpAddr, httpAddr)
+	fmt.Fprintf(os.Stdout, "  Studio:     http://%s/\n", httpAddr)
+	fmt.Fprintf(os.Stdout, "  Admin:      http://%s/admin\n", httpAddr)
+	fmt.Fprintf(os.Stdout, "  API:        http://%s   (try: curl http://%s/health; docs at /docs)\n", httpAddr, httpAddr)
 	if uiAddress != "" {
 		fmt.Fprintf(os.Stdout, "  Web UI:     %s/namespaces/%s/workflows\n", uiAddress, namespace)
 	}
 	fmt.Fprintf(os.Stdout, "  Data dir:   %s\n", dataDir)
-	if generated {
-		fmt.Fprintf(os.Stdout, "  API key:    %s   (generated once; kept in %s)\n", apiKey, filepath.Join(dataDir, "api_key"))
-	} else {
-		fmt.Fprintf(os.Stdout, "  API key:    from API_KEY or %s\n", filepath.Join(dataDir, "api_key"))
-	}
+	printKey("API key:  ", "API_KEY", secrets.APIKey, secrets.APIKeyGenerated, filepath.Join(dataDir, "api_key"))
+	printKey("Admin key:", "ADMIN_KEY", secrets.AdminKey, secrets.AdminKeyGenerated, filepath.Join(dataDir, "admin_key"))
 	fmt.Fprintf(os.Stdout, "Press Ctrl-C to stop.\n\n")
+}
+
+// printKey prints a just-generated key once, otherwise only where it comes from.
+func printKey(label, env, key string, generated bool, path string) {
+	if generated {
+		fmt.Fprintf(os.Stdout, "  %s  %s   (generated once; kept in %s)\n", label, key, path)
+		return
+	}
+	fmt.Fprintf(os.Stdout, "  %s  from %s or %s\n", label, env, path)
 }
