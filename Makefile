@@ -8,15 +8,15 @@ STATICCHECK_VERSION := v0.8.2
 .PHONY: run test test-prod build build-dev build-temporal lint vet deps deps-node deps-browser web web-test bench clean check-prod-binary deploy-check
 
 ## run: the whole product in one process (embedded Temporal + Web UI, local PostgreSQL, API, workers, CPU runner)
-run: deps web build-dev
+run: deps build-dev
 	$(BIN)/gooni-dev dev
 
-## build: the production binary (no Temporal server inside); it embeds web/dist, so run `make web` first
-build:
+## build: the production binary (no Temporal server inside; the web studio embedded)
+build: web
 	$(GO) build -o $(BIN)/gooni ./cmd/gooni
 
 ## build-dev: the dev binary (adds `gooni dev`, which embeds the Temporal server and Web UI)
-build-dev:
+build-dev: web
 	$(GO) build -tags dev -o $(BIN)/gooni-dev ./cmd/gooni
 
 ## test: vet, then every test (unit, workflow, integration against real PostgreSQL and Temporal)
