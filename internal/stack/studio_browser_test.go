@@ -38,8 +38,9 @@ func TestStudioInChromium(t *testing.T) {
 	e := setup(t, envOptions{
 		adminKey:    testAdminKey,
 		accountsKey: key,
-		// Slow enough that a person (and the test) sees progress move and can cancel a video.
-		runnerEnv: []string{"GOONI_CPU_RUNNER_STEP_DELAY=150ms"},
+		// Slow enough that a person (and the test) sees progress move and can cancel a video: 400 ms a
+		// step makes a 20-step image take 8 s and an 8-step anisora video over 3 s before encoding.
+		runnerEnv: []string{"GOONI_CPU_RUNNER_STEP_DELAY=400ms"},
 		api: func(c *api.Config, _ *api.Deps) {
 			c.InsecureCookies = true // plain HTTP on loopback
 			// The scenarios sign in and poll the admin pages many times a minute from one IP.

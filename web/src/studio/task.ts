@@ -1,0 +1,174 @@
+// Watching a task: GET /tasks/{id}/events (Server-Sent Events over the session cookie), and
+// GET /status/{id} every second when the stream fails. The task id is not a secret: it is kept
+// in the hash (#/?task=<id>) and in localStorage so a reload resumes watching.
+import { useCallback, useEffect, useRef, useState } from "react";
+import { ApiError, request, type Envelope } from "../api/client";
+
+/** The GET /status answer (and each status event's data). */
+export interface TaskStatus {
+  task_id: string;
+  status: "pending" | "processing" | "done" | "failed" | "cancelled" | string;
+  progress: number;
+  stage: string;
+  stage_detail: string;
+  lane_mode?: string;
+  error_code?: string;
+  error_msg?: string;
+  result_url: string;
+  preview_url: string;
+  model?: string;
+  type?: string;
+  mode?: string;
+  width?: number;
+  height?: number;
+  seed?: number;
+  attempt?: number;
+  metadata?: {
+    attempt?: number;
+    last_error?: { code: string; message: string } | null;
+    fallback_reason?: string;
+  };
+}
+
+export const TERMINAL = new Set(["done", "failed", "cancelled"]);
+
+const taskKey = "gooni.studio.task";
+const uuidRe = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/** The task to watch on load: #/?task=<id>, else the last one kept in localStorage. */
+export function initialTaskId(): string | null {
+  const h = window.location.hash.replace(/^#/, "");
+  const i = h.indexOf("?");
+  const fromHash = new URLSearchParams(i >= 0 ? h.slice(i + 1) : "").get("task");
+  if (fromHash && uuidRe.test(fromHash)) return fromHash;
+  const saved = localStorage.getItem(taskKey);
+  return saved && uuidRe.test(saved) ? saved : null;
+}
+
+/** Remembers the watched task (or forgets it) in the hash and localStorage. */
+export function rememberTask(id: string | null): void {
+  if (id) localStorage.setItem(taskKey, id);
+  else localStorage.removeItem(taskKey);
+  const url = window.location.pathname + window.location.search + (id ? `#/?task=${id}` : "#/");
+  window.history.replaceState(window.history.state, "", url);
+}
+
+/** A fresh Idempotency-Key: crypto.randomUUID where the page is a secure context, else v4 from getRandomValues. */
+export function newIdempotencyKey(): string {
+  if (typeof crypto.randomUUID === "function") return crypto.randomUUID();
+  const b = crypto.getRandomValues(new Uint8Array(16));
+  b[6] = (b[6] & 0x0f) | 0x40;
+  b[8] = (b[8] & 0x3f) | 0x80;
+  const h = Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+}
+
+export interface TaskWatch {
+  status: TaskStatus | null;
+  /** The last problem reading the task (cleared by the next good read). */
+  error: unknown;
+  /** How updates arrive now. */
+  via: "stream" | "poll";
+  /** Set after a cancel was accepted, until the task ends. */
+  cancelling: boolean;
+  cancel: () => Promise<void>;
+}
+
+/** Watches task id: the stream first, polling once it fails, until the task ends. */
+export function useTaskWatch(id: string | null): TaskWatch {
+  const [status, setStatus] = useState<TaskStatus | null>(null);
+  const [error, setError] = useState<unknown>(null);
+  const [via, setVia] = useState<"stream" | "poll">("stream");
+  const [cancelling, setCancelling] = useState(false);
+  const idRef = useRef(id);
+  idRef.current = id;
+
+  useEffect(() => {
+    setStatus(null);
+    setError(null);
+    setCancelling(false);
+    setVia("stream");
+    if (!id) return;
+    let stopped = false;
+    let ended = false;
+    let es: EventSource | null = null;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+
+    const apply = (st: TaskStatus) => {
+      if (stopped || st.task_id !== id) return;
+      setStatus(st);
+      setError(null);
+      if (TERMINAL.has(st.status)) {
+        ended = true;
+        setCancelling(false);
+        es?.close(); // the server closes too; closing first stops EventSource reconnecting
+        es = null;
+      }
+    };
+    const poll = async () => {
+      if (stopped || ended) return;
+      try {
+        apply(await request<TaskStatus>(`/status/${id}`));
+      } catch (e) {
+        if (stopped) return;
+        setError(e);
+        if (e instanceof ApiError && e.code === "task_not_found") return; // nothing more to watch
+      }
+      if (!stopped && !ended) timer = setTimeout(poll, 1000);
+    };
+    const fallBack = () => {
+      if (stopped || ended) return;
+      setVia("poll");
+      void poll();
+    };
+
+    if (typeof EventSource === "undefined") fallBack();
+    else {
+      es = new EventSource(`/tasks/${id}/events`, { withCredentials: true });
+      es.addEventListener("status", (ev) => {
+        try {
+          apply(JSON.parse((ev as MessageEvent<string>).data) as TaskStatus);
+        } catch {
+          /* a malformed event: the next one or polling corrects it */
+        }
+      });
+      es.addEventListener("error", (ev) => {
+        // Either the server's "error" event (an envelope: the task is gone) or the connection
+        // failing (session ended, server restarting, stream too old): poll from here on.
+        const data = (ev as MessageEvent<string>).data;
+        if (typeof data === "string" && data) {
+          try {
+            setError(new ApiError(404, JSON.parse(data) as Envelope));
+          } catch {
+            /* not an envelope */
+          }
+        }
+        es?.close();
+        es = null;
+        fallBack();
+      });
+    }
+    return () => {
+      stopped = true;
+      es?.close();
+      clearTimeout(timer);
+    };
+  }, [id]);
+
+  const cancel = useCallback(async () => {
+    const current = idRef.current;
+    if (!current) return;
+    try {
+      const r = await request<{ task_id: string; status: string }>(`/tasks/${current}/cancel`, { method: "POST" });
+      if (idRef.current !== current) return;
+      if (r.status === "cancelled") setStatus((s) => (s ? { ...s, status: "cancelled" } : s));
+      else setCancelling(true);
+    } catch (e) {
+      if (idRef.current !== current) return;
+      // task_already_finished: the stream brings the final state; anything else is shown.
+      if (!(e instanceof ApiError && e.code === "task_already_finished")) setError(e);
+    }
+  }, []);
+
+  return { status, error, via, cancelling, cancel };
+}
