@@ -119,14 +119,15 @@ deps-node:
 		fi; \
 	fi
 
-## deps-browser: Debian's Chromium, which the browser tests drive with playwright-core
+## deps-browser: Debian's Chromium, which the browser tests drive with playwright-core, and a
+## colour emoji font (the catalogue's labels use emoji; screenshots should show them)
 deps-browser:
-	@if ! command -v chromium >/dev/null 2>&1; then \
+	@if ! command -v chromium >/dev/null 2>&1 || ! dpkg -s fonts-noto-color-emoji >/dev/null 2>&1; then \
 		if [ "$$(id -u)" = 0 ]; then \
-			echo "installing Chromium (apt-get install chromium): the studio's browser tests drive it"; \
-			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+			echo "installing Chromium and fonts-noto-color-emoji (apt-get): the studio's browser tests drive it"; \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-color-emoji >/dev/null; \
 		else \
-			echo "chromium is missing (the studio's browser tests drive it): run 'sudo apt-get install chromium'"; exit 1; \
+			echo "chromium is missing (the studio's browser tests drive it): run 'sudo apt-get install chromium fonts-noto-color-emoji'"; exit 1; \
 		fi; \
 	fi
 
