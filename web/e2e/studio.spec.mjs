@@ -5,11 +5,17 @@ import assert from "node:assert/strict";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
-import { artifacts, launch, openPage, shot, signIn } from "./lib.mjs";
+import { artifacts, launch, openPage, shot as fullShot, signIn } from "./lib.mjs";
 
 let browser;
 before(async () => (browser = await launch()));
 after(async () => browser?.close());
+
+/** A full-page screenshot from the top (the sticky header would otherwise land mid-page). */
+async function shot(page, name) {
+  await page.evaluate(() => window.scrollTo(0, 0));
+  await fullShot(page, name);
+}
 
 const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
@@ -148,6 +154,32 @@ test("a video can be cancelled while it runs", async () => {
   await page.context().close();
 });
 
+test("a finished video plays in a player that can seek", async () => {
+  const page = await studio();
+  await choose(page, { type: "video", model: "Phr00t_WAN_Rapid_AllInOne_NSFW_v12", mode: "t2v", prompt: "a paper boat on a stream" });
+  await fillAdvanced(page, { width: 512, height: 512, fps: 8, num_frames: 49 });
+  await page.getByTestId("submit").click();
+  await waitStatus(page, ["done"]);
+  const video = page.getByTestId("result-video");
+  await video.waitFor();
+  assert.equal(await video.getAttribute("controls"), "");
+  await page.waitForFunction(() => {
+    const v = document.querySelector('[data-testid="result-video"]');
+    return v && v.readyState >= 1 && v.duration > 0;
+  });
+  const seeked = await video.evaluate(
+    (v) =>
+      new Promise((resolve) => {
+        v.addEventListener("seeked", () => resolve(v.currentTime), { once: true });
+        v.currentTime = v.duration / 2;
+      }),
+  );
+  assert.ok(seeked > 0, "the player seeks (the server answers Range requests)");
+  assert.match(await page.getByTestId("result-download").getAttribute("href"), /\/results\/.*sig=/);
+  assert.deepEqual(page.problems, []);
+  await page.context().close();
+});
+
 test("a reload while a task runs keeps watching it and keeps the form", async () => {
   const page = await studio();
   await choose(page, { type: "image", model: "Pony_V6_XL", mode: "txt2img", prompt: "a red fox in snow" });
@@ -243,6 +275,11 @@ test("the studio speaks Russian and has a light theme", async () => {
   await page.getByTestId("keyframe-frame-0").fill("81");
   await page.getByTestId("submit").click();
   assert.match(await page.getByTestId("field-error-arbitrary_frames[0].frame_index").innerText(), /за пределами/);
+  // On a phone the two columns stack and nothing is wider than the screen.
+  await page.setViewportSize({ width: 390, height: 844 });
+  await page.getByTestId("advanced").check();
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  assert.ok(overflow <= 0, `the studio is ${overflow}px wider than the phone`);
   assert.deepEqual(page.problems, []);
   await page.context().close();
 });

@@ -13,6 +13,7 @@ import {
   checkImageFile,
   defaultState,
   estimateSeconds,
+  fieldLabel,
   framesForSeconds,
   isRequired,
   listModels,
@@ -306,6 +307,12 @@ for (const type of ["image", "video"] as ModelType[]) {
 }
 
 describe("fixed parameters", () => {
+  it("are labelled from their name when the file gives no label", () => {
+    const f = modelFields(s, "Index-AniSora_V3.2").find((x) => x.name === "guidance_scale")!;
+    expect(fieldLabel(f)).toBe("Guidance scale");
+    expect(f.fixed?.warning).toMatch(/recommended/);
+  });
+
   it("keeps a locked value out of the payload and an unlocked override within min..max", () => {
     const key = "Index-AniSora_V3.2";
     const st = filled(key, "t2v");

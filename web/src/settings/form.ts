@@ -149,9 +149,11 @@ export function modeFields(s: Settings, key: string, mode: string): Field[] {
   return modelFields(s, key).filter((f) => isVisible(f, mode));
 }
 
-/** A label for a field: its label, else its name. */
+/** A label for a field: its label, else its name made readable ("guidance_scale" → "Guidance scale"). */
 export function fieldLabel(f: Field): string {
-  return f.spec.label ?? f.name;
+  if (f.spec.label) return f.spec.label;
+  const words = f.name.replace(/_/g, " ");
+  return words.charAt(0).toUpperCase() + words.slice(1);
 }
 
 /** The form of the model with every default filled in. */

@@ -55,7 +55,7 @@ export function ScalarField({ field, required, value, error, onChange }: FieldPr
     <span className="field-label">
       {fieldLabel(field)}
       {required && <span className="req" title={t("studio.required")}> *</span>}
-      {field.locked && <span className="badge">🔒 {t("studio.locked")}</span>}
+      {field.locked && <span className="badge">{t("studio.locked")}</span>}
     </span>
   );
   const common = {
