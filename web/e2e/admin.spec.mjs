@@ -151,3 +151,36 @@ test("an admin manages accounts, maintenance, the audit log and queue diagnostic
   assert.deepEqual(page.problems, []);
   await page.context().close();
 });
+
+test("the admin pages fit a phone, in Russian and the light theme, and show the system's health", async () => {
+  const page = await openPage(browser, "/admin#/health", { lang: "ru", theme: "light", viewport: { width: 390, height: 844 } });
+  await signIn(page, adminKey);
+  await page.getByTestId("page-health").waitFor();
+  const status = page.getByTestId("health-status");
+  await status.waitFor();
+  assert.match(await status.innerText(), /Всё в порядке|Есть проблемы/);
+  assert.equal(await page.evaluate(() => document.documentElement.dataset.theme), "light");
+  for (const nav of ["accounts", "maintenance", "audit", "queues", "health"]) {
+    await page.getByTestId(`nav-${nav}`).click();
+    await page.getByTestId(`page-${nav}`).waitFor();
+    await page.getByTestId("loading").waitFor({ state: "detached" });
+    // Wide tables scroll inside their own box; the page itself never scrolls sideways.
+    const { overflow, culprit } = await page.evaluate(() => {
+      const w = document.documentElement.clientWidth;
+      // The outermost element sticking out names the culprit in a failure.
+      const clipped = (el) => {
+        for (let p = el.parentElement; p; p = p.parentElement) if (getComputedStyle(p).overflowX !== "visible") return true;
+        return false;
+      };
+      const out = Array.from(document.querySelectorAll("body *")).find((el) => el.getBoundingClientRect().right > w + 1 && !clipped(el));
+      const name = out ? `${out.tagName.toLowerCase()}.${out.className} ${(out.textContent ?? "").slice(0, 40)}` : "";
+      return { overflow: document.documentElement.scrollWidth - w, culprit: name };
+    });
+    assert.ok(overflow <= 1, `#/${nav} is ${overflow}px wider than the phone (${culprit})`);
+  }
+  await page.getByTestId("nav-accounts").click();
+  assert.equal(await page.getByTestId("account-new").innerText(), "Новый аккаунт");
+  await shot(page, "admin-phone-ru-light");
+  assert.deepEqual(page.problems, []);
+  await page.context().close();
+});
