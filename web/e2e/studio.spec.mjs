@@ -204,6 +204,21 @@ test("a reload while a task runs keeps watching it and keeps the form", async ()
   await page.context().close();
 });
 
+test("a task that no longer exists says so and can be closed", async () => {
+  const page = await openPage(browser, "/#/?task=00000000-0000-4000-8000-000000000000");
+  await signIn(page);
+  const err = page.getByTestId("task-panel").getByTestId("error");
+  await err.waitFor();
+  assert.equal(await err.getAttribute("data-code"), "task_not_found");
+  assert.equal(await page.getByTestId("task-cancel").count(), 0);
+  await page.getByTestId("task-dismiss").click();
+  await page.getByTestId("task-empty").waitFor();
+  assert.doesNotMatch(page.url(), /task=/);
+  // The stream and the status answer 404 for the unknown task: those are the only console errors.
+  assert.deepEqual(page.problems.filter((p) => !/status of 404/.test(p)), []);
+  await page.context().close();
+});
+
 test("bad values are shown next to their fields and nothing is sent", async () => {
   const page = await studio();
   const sent = watchSubmissions(page);

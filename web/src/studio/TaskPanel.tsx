@@ -1,5 +1,6 @@
 // The live panel of the watched task: status, progress bar, stage and step, cancel, and the
 // result (image, or a video that seeks through the server's Range support) with a download link.
+import { ApiError } from "../api/client";
 import { ErrorBox } from "../app/ErrorBox";
 import { useI18n } from "../i18n/i18n";
 import type { Messages } from "../i18n/en";
@@ -17,6 +18,8 @@ export function TaskPanel({ taskId, watch, resumed, onDismiss }: { taskId: strin
   const statusName = watch.cancelling && !terminal ? "cancelling" : (st?.status ?? "pending");
   const progress = Math.max(0, Math.min(100, st?.progress ?? 0));
   const isVideo = st?.type === "video";
+  // A task deleted meanwhile (say, from the gallery): nothing to watch or cancel, only to close.
+  const gone = watch.error instanceof ApiError && watch.error.code === "task_not_found";
   return (
     <section className="card task-panel" aria-labelledby="task-title" data-testid="task-panel" data-status={statusName} data-progress={progress} data-via={watch.via}>
       <div className="task-head">
@@ -68,12 +71,12 @@ export function TaskPanel({ taskId, watch, resumed, onDismiss }: { taskId: strin
       {st?.status === "cancelled" && <p data-testid="task-cancelled">{t("task.cancelled")}</p>}
       <ErrorBox error={watch.error} />
       <div className="task-actions">
-        {!terminal && (
+        {!terminal && !gone && (
           <button type="button" className="danger" onClick={() => void watch.cancel()} disabled={watch.cancelling} data-testid="task-cancel">
             {watch.cancelling ? t("task.cancelling") : t("task.cancel")}
           </button>
         )}
-        {terminal && (
+        {(terminal || gone) && (
           <button type="button" onClick={onDismiss} data-testid="task-dismiss">
             {t("task.dismiss")}
           </button>
