@@ -37,7 +37,11 @@ export async function launch() {
 
 /**
  * Opens a fresh context and page (own cookies and storage) at path, English and dark unless
- * told otherwise. Console errors and failed page requests are collected in page.problems.
+ * told otherwise. What went wrong is collected in page.problems: uncaught page errors, console
+ * errors, server errors (5xx), requests that never got an answer, and any 4xx of the bundle's own
+ * files. A 4xx of an API route is an answer the page shows as an error envelope (a wrong key, an
+ * unknown task): scenarios assert on what the page shows instead, so the browser's
+ * "Failed to load resource" line for it is not a problem.
  */
 export async function openPage(browser, path = "/", { lang = "en", theme = "dark", viewport = { width: 1360, height: 900 } } = {}) {
   const context = await browser.newContext({ viewport, acceptDownloads: true });
@@ -52,7 +56,17 @@ export async function openPage(browser, path = "/", { lang = "en", theme = "dark
   page.problems = [];
   page.on("pageerror", (e) => page.problems.push(`page error: ${e.message}`));
   page.on("console", (m) => {
-    if (m.type() === "error" && !/status of 40[13]/.test(m.text())) page.problems.push(`console: ${m.text()}`);
+    if (m.type() === "error" && !m.text().startsWith("Failed to load resource")) page.problems.push(`console: ${m.text()}`);
+  });
+  page.on("response", (r) => {
+    const { pathname } = new URL(r.url());
+    const ownFile = pathname === "/" || pathname === "/admin" || pathname.startsWith("/assets/");
+    if (r.status() >= 500 || (r.status() >= 400 && ownFile)) page.problems.push(`${r.status()} ${r.request().method()} ${pathname}`);
+  });
+  page.on("requestfailed", (r) => {
+    const failure = r.failure()?.errorText ?? "";
+    // A stream or fetch the page itself aborted (navigation, cancel, unmount) is not a problem.
+    if (!/ERR_ABORTED/.test(failure)) page.problems.push(`request failed: ${r.method()} ${new URL(r.url()).pathname} ${failure}`);
   });
   page.setDefaultTimeout(20_000);
   await page.goto(baseURL + path);
