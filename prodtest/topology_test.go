@@ -385,6 +385,10 @@ func (tp *topology) requireNothingLost(ctx context.Context, ids []string) map[st
 			if a := ev.GetActivityTaskCompletedEventAttributes(); a != nil {
 				completed[scheduled[a.GetScheduledEventId()]]++
 			}
+			// FinishTask runs as a local activity: its outcome is a marker.
+			if name, failed, ok := workflows.LocalActivityOutcome(ev); ok && !failed {
+				completed[name]++
+			}
 		}
 		require.Equal(t, 1, completed[workflows.RunGenerationActivity], "task %s: the model run completed once", id)
 		require.Equal(t, 1, completed[workflows.FinishTaskActivity], "task %s: the finish was recorded once", id)

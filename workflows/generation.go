@@ -23,6 +23,10 @@ const (
 // with worker_start_timeout where newer runs fall back.
 const sharedFallbackChange = "shared-lane-fallback"
 
+// localFinishChange versions recording a success as a local activity: runs that scheduled
+// FinishTask as an activity task before it keep doing so on replay.
+const localFinishChange = "finish-task-local"
+
 // controlActivityOptions bound the CPU activities that record task state: short attempts, retried
 // long enough to ride out a PostgreSQL restart, never forever. They run on the workflow's own task
 // queue, which the control worker serves.
@@ -37,6 +41,34 @@ func controlActivityOptions(ctx workflow.Context) workflow.ActivityOptions {
 			MaximumAttempts:    40,
 		},
 	}
+}
+
+// controlLocalActivityOptions are controlActivityOptions for a local activity: the same attempt
+// timeout and retry policy, run by the control worker inside the workflow task.
+func controlLocalActivityOptions() workflow.LocalActivityOptions {
+	return workflow.LocalActivityOptions{
+		StartToCloseTimeout: 30 * time.Second,
+		RetryPolicy: &temporal.RetryPolicy{
+			InitialInterval:    time.Second,
+			BackoffCoefficient: 2,
+			MaximumInterval:    30 * time.Second,
+			MaximumAttempts:    40,
+		},
+	}
+}
+
+// finishTask records a successful generation. Newer runs record it as a local activity: the
+// control worker that takes the workflow task carrying the GPU activity's result writes the
+// record and closes the workflow in that same task. As an activity task it cost a second
+// activity, its completion and one more workflow task: three more writes to Temporal's store
+// per generation, for the same PostgreSQL update. FinishTask is idempotent, so a local attempt
+// repeated after a lost workflow task is harmless.
+func finishTask(ctx, controlCtx workflow.Context, finish FinishTaskInput) error {
+	if workflow.GetVersion(ctx, localFinishChange, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
+		return workflow.ExecuteActivity(controlCtx, FinishTaskActivity, finish).Get(ctx, nil)
+	}
+	lctx := workflow.WithLocalActivityOptions(ctx, controlLocalActivityOptions())
+	return workflow.ExecuteLocalActivity(lctx, FinishTaskActivity, finish).Get(ctx, nil)
 }
 
 // gpuActivityOptions turns a model's runtime declaration into the GPU activity's options on
@@ -85,7 +117,7 @@ func GenerationWorkflow(ctx workflow.Context, in GenerationInput) (GenerationRes
 	}
 
 	finish := FinishTaskInput{TaskID: in.TaskID, Output: out}
-	if err := workflow.ExecuteActivity(controlCtx, FinishTaskActivity, finish).Get(ctx, nil); err != nil {
+	if err := finishTask(ctx, controlCtx, finish); err != nil {
 		if isCancellation(ctx, err) {
 			return recordCancellation(ctx, in.TaskID, out)
 		}

@@ -83,7 +83,12 @@ func TestGenerationWorkflowRunsOnTheModelLaneAndRecordsTheResult(t *testing.T) {
 			require.Equal(t, "gpu-pony", got.Lane)
 			return out, nil
 		}).Once()
-	env.OnActivity(workflows.FinishTaskActivity, mock.Anything, workflows.FinishTaskInput{TaskID: "t-1", Output: out}).Return(nil).Once()
+	var finishedLocally bool
+	env.OnActivity(workflows.FinishTaskActivity, mock.Anything, workflows.FinishTaskInput{TaskID: "t-1", Output: out}).Return(
+		func(ctx context.Context, _ workflows.FinishTaskInput) error {
+			finishedLocally = activity.GetInfo(ctx).IsLocalActivity
+			return nil
+		}).Once()
 
 	env.ExecuteWorkflow(workflows.GenerationWorkflowName, in)
 	require.True(t, env.IsWorkflowCompleted())
@@ -93,6 +98,7 @@ func TestGenerationWorkflowRunsOnTheModelLaneAndRecordsTheResult(t *testing.T) {
 	require.Equal(t, workflows.StatusDone, res.Status)
 	require.Equal(t, out.ResultKey, res.ResultKey)
 	require.Equal(t, "gpu-pony", seenQueue)
+	require.True(t, finishedLocally, "the result is recorded by a local activity in the workflow task that got it")
 	env.AssertExpectations(t)
 }
 

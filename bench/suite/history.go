@@ -17,7 +17,10 @@ type runHistory struct {
 	wfts []struct{ scheduled, started, completed time.Time }
 	// activities by type name (the first of each): scheduled, started, completed.
 	activities map[string]*struct{ scheduled, started, completed time.Time }
-	closed     time.Time
+	// localFinish is when the outcome of FinishTask, a local activity, was recorded (with the
+	// completion of the workflow task that ran it).
+	localFinish time.Time
+	closed      time.Time
 }
 
 // history reads the history of the generation of taskID.
@@ -58,14 +61,18 @@ func (su *Suite) history(ctx context.Context, taskID string) (*runHistory, error
 			if a := h.activities[byScheduled[e.GetActivityTaskCompletedEventAttributes().GetScheduledEventId()]]; a != nil && a.completed.IsZero() {
 				a.completed = t
 			}
+		case enumspb.EVENT_TYPE_MARKER_RECORDED:
+			if name, failed, ok := workflows.LocalActivityOutcome(e); ok && !failed && name == workflows.FinishTaskActivity {
+				h.localFinish = t
+			}
 		case enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED:
 			h.closed = t
 		}
 	}
-	gpu, finish := h.activities[workflows.RunGenerationActivity], h.activities[workflows.FinishTaskActivity]
-	if h.started.IsZero() || len(h.wfts) < 2 || gpu == nil || finish == nil ||
-		gpu.started.IsZero() || gpu.completed.IsZero() || finish.started.IsZero() {
-		return nil, fmt.Errorf("history of %s: not the expected start → GPU activity → FinishTask shape", taskID)
+	gpu := h.activities[workflows.RunGenerationActivity]
+	if h.started.IsZero() || len(h.wfts) < 2 || gpu == nil ||
+		gpu.started.IsZero() || gpu.completed.IsZero() || h.localFinish.IsZero() {
+		return nil, fmt.Errorf("history of %s: not the expected start → GPU activity → FinishTask (local) shape", taskID)
 	}
 	return h, nil
 }

@@ -366,6 +366,14 @@ func historyFacts(ctx context.Context, tc client.Client, workflowID string) (run
 			}
 		case enumspb.EVENT_TYPE_ACTIVITY_TASK_COMPLETED:
 			f.completed[types[ev.GetActivityTaskCompletedEventAttributes().GetScheduledEventId()]]++
+		case enumspb.EVENT_TYPE_MARKER_RECORDED:
+			// FinishTask runs as a local activity: its outcome is a marker.
+			if name, failed, ok := workflows.LocalActivityOutcome(ev); ok {
+				f.scheduled[name]++
+				if !failed {
+					f.completed[name]++
+				}
+			}
 		}
 	}
 	return f, nil
