@@ -1,11 +1,11 @@
-// The studio: generate an image and see it, watch progress move, cancel a video, resume a task
+// The studio: generate an image, see it, find it in the gallery and delete it, watch progress move, cancel a video, resume a task
 // after a reload, catch bad values before anything is sent, keep the form through a lost
 // session, and speak Russian. Runs against the real stack (see lib.mjs).
 import assert from "node:assert/strict";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
-import { artifacts, launch, openPage, shot as fullShot, signIn } from "./lib.mjs";
+import { artifacts, baseURL, launch, openPage, shot as fullShot, signIn } from "./lib.mjs";
 
 let browser;
 before(async () => (browser = await launch()));
@@ -68,7 +68,7 @@ async function waitStatus(page, statuses, timeout = 90_000) {
   );
 }
 
-test("an image is generated with live progress and shown with a download link", async () => {
+test("an image is generated with live progress, shown with a download link, found in the gallery and deleted there", async () => {
   const page = await studio();
   const sent = watchSubmissions(page);
   await choose(page, { type: "image", model: "Pony_V6_XL", mode: "txt2img", prompt: "a lighthouse at dusk, oil painting" });
@@ -127,6 +127,22 @@ test("an image is generated with live progress and shown with a download link", 
   const [download] = await Promise.all([page.waitForEvent("download"), link.click()]);
   assert.ok(await download.path(), "the download completes");
   await shot(page, "studio-result");
+
+  // The same result is in the gallery, and deleting it there removes it.
+  await page.getByTestId("nav-gallery").click();
+  const card = page.locator(`[data-testid="gallery-item"][data-id="${taskId}"]`);
+  await card.waitFor();
+  await page.waitForFunction((id) => {
+    const img = document.querySelector(`[data-testid="gallery-item"][data-id="${id}"] [data-testid="gallery-preview"]`);
+    return img && img.complete && img.naturalWidth > 0;
+  }, taskId);
+  await card.getByTestId("gallery-delete").click();
+  await page.getByTestId("gallery-confirm-delete").click();
+  await card.waitFor({ state: "detached" });
+  // The context's requests carry the session cookie: the API no longer knows the task.
+  const gone = await page.request.get(`${baseURL}/status/${taskId}`);
+  assert.equal(gone.status(), 404);
+  assert.equal((await gone.json()).code, "task_not_found");
   assert.deepEqual(page.problems, []);
   await page.context().close();
 });
