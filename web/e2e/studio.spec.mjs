@@ -72,7 +72,13 @@ test("an image is generated with live progress, shown with a download link, foun
   const page = await studio();
   const sent = watchSubmissions(page);
   await choose(page, { type: "image", model: "Pony_V6_XL", mode: "txt2img", prompt: "a lighthouse at dusk, oil painting" });
-  await fillAdvanced(page, { width: 512, height: 512, steps: 20 });
+  // The "Quick test" quality preset sets the size and scales the default steps (25 × 0.7 → the minimum, 20).
+  await fillAdvanced(page, { width: 1024, height: 1024, steps: 40 });
+  await page.getByTestId("quality-quick_test").click();
+  assert.equal(await page.getByTestId("quality-quick_test").getAttribute("aria-pressed"), "true");
+  for (const [name, v] of [["width", "512"], ["height", "512"], ["steps", "20"]]) {
+    assert.equal(await page.getByTestId("field-" + name).inputValue(), v, name);
+  }
   assert.match(await page.getByTestId("estimate").innerText(), /8 s/);
   await shot(page, "studio");
 

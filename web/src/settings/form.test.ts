@@ -20,6 +20,7 @@ import {
   modeFields,
   modelFields,
   modesOf,
+  qualityPreset,
   resolutionFits,
   validate,
   visibleFields,
@@ -382,6 +383,33 @@ describe("presets", () => {
       for (const r of model.recommended_resolutions ?? []) expect(resolutionFits(s, key, r.width, r.height)).toBe(true);
     }
     expect(resolutionFits(s, "Pony_V6_XL", 256, 256)).toBe(false);
+  });
+  it("scales the model's default steps by a quality preset, on its grid and within its range", () => {
+    expect(qualityPreset(s, "Pony_V6_XL", "txt2img", "quick_test")).toEqual({ width: 512, height: 512, steps: 20 }); // 25×0.7 → min 20
+    expect(qualityPreset(s, "Pony_V6_XL", "txt2img", "balanced")).toEqual({ width: 768, height: 768, steps: 25 });
+    expect(qualityPreset(s, "Pony_V6_XL", "txt2img", "high_quality")).toEqual({ width: 1024, height: 1024, steps: 33 });
+    expect(qualityPreset(s, "Flux_dev_nf4", "txt2img", "quick_test")?.steps).toBe(15); // 20×0.7 → min 15
+    expect(qualityPreset(s, "Flux_dev_nf4", "txt2img", "high_quality")?.steps).toBe(26);
+    expect(qualityPreset(s, "Pony_V6_XL", "txt2img", "no_such_preset")).toBeUndefined();
+  });
+  it("leaves locked steps alone", () => {
+    expect(qualityPreset(s, "Index-AniSora_V3.2", "t2v", "quick_test")).toEqual({ width: 512, height: 512 });
+    expect(qualityPreset(s, "Phr00t_WAN_Rapid_AllInOne_NSFW_v12", "t2v", "high_quality")?.steps).toBeUndefined();
+  });
+  it("gives every model and mode values the server accepts", () => {
+    for (const type of ["image", "video"] as ModelType[]) {
+      for (const { key, model } of listModels(s, type)) {
+        for (const mode of modesOf(model)) {
+          for (const name of Object.keys(s.file.presets ?? {})) {
+            const values = qualityPreset(s, key, mode, name);
+            if (!values) continue;
+            const st = filled(key, mode);
+            for (const [k, v] of Object.entries(values)) st.values[k] = String(v);
+            expect(record(`${key} ${mode} preset ${name}`, key, mode, st), `${key} ${mode} ${name}`).toEqual([]);
+          }
+        }
+      }
+    }
   });
 });
 

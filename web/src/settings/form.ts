@@ -431,3 +431,35 @@ export function resolutionFits(s: Settings, key: string, width: number, height: 
   const h = fields.find((f) => f.name === "height");
   return !!w && !!h && !checkNumber("width", "int", w.spec, width) && !checkNumber("height", "int", h.spec, height);
 }
+
+/** What a quality preset sets on one model: only the values the model accepts. */
+export interface QualityValues {
+  width?: number;
+  height?: number;
+  steps?: number;
+}
+
+/**
+ * The values a quality preset (the file's presets) gives a model in a mode: its size when the
+ * model accepts it, and steps = the model's default steps × steps_multiplier, rounded onto the
+ * steps' grid and kept within its range, unless steps are locked. Undefined when it sets nothing.
+ */
+export function qualityPreset(s: Settings, key: string, mode: string, name: string): QualityValues | undefined {
+  const preset = s.file.presets?.[name];
+  if (!preset) return undefined;
+  const out: QualityValues = {};
+  if (preset.width !== undefined && preset.height !== undefined && resolutionFits(s, key, preset.width, preset.height)) {
+    out.width = preset.width;
+    out.height = preset.height;
+  }
+  const steps = modeFields(s, key, mode).find((f) => f.name === "steps");
+  const base = typeof steps?.spec.default === "number" ? steps.spec.default : undefined;
+  if (steps && !steps.locked && base !== undefined && preset.steps_multiplier !== undefined) {
+    const { min = 1, max = Infinity, step = 1 } = steps.spec;
+    let n = min + Math.round((base * preset.steps_multiplier - min) / step) * step;
+    n = Math.min(Math.max(n, min), max);
+    while (n > max) n -= step;
+    out.steps = n;
+  }
+  return Object.keys(out).length > 0 ? out : undefined;
+}

@@ -90,6 +90,16 @@ export interface SettingsFile {
     estimation?: { image_formula?: string; video_formula?: string };
   };
   quick_presets?: Record<string, { type?: string; label?: string; options: QuickPresetOption[] }>;
+  /** Quality presets: a size and a multiplier of the model's default steps. */
+  presets?: Record<string, QualityPresetSpec>;
+}
+
+/** One entry of the file's presets ("quick_test", "balanced", "high_quality"). */
+export interface QualityPresetSpec {
+  description?: string;
+  width?: number;
+  height?: number;
+  steps_multiplier?: number;
 }
 
 /**

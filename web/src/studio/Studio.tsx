@@ -19,6 +19,7 @@ import {
   modeFields,
   modelFields,
   modesOf,
+  qualityPreset,
   resolutionFits,
   validate,
   type Field,
@@ -27,6 +28,8 @@ import {
 } from "../settings/form";
 import { parseSettings } from "../settings/json";
 import type { ModelType, Settings } from "../settings/types";
+import type { QualityValues } from "../settings/form";
+import { studioEn } from "../i18n/messages/studio";
 import { controlId, ImageField, KeyframesField, ScalarField, useRevokeOnDrop, type PickedImage, type PickedKeyframe } from "./Fields";
 import { TaskPanel } from "./TaskPanel";
 import { initialTaskId, newIdempotencyKey, rememberTask, useTaskWatch } from "./task";
@@ -297,6 +300,13 @@ function StudioForm({ settings, onStarted }: { settings: Settings; onStarted: (i
       .map((o) => ({ label: o.label, width: o.width!, height: o.height! })),
   ].filter((r) => resolutionFits(settings, modelKey, r.width, r.height));
   const hasFrames = framesForSeconds(settings, modelKey, mode, state, 1) !== undefined;
+  const qualities = Object.keys(settings.file.presets ?? {})
+    .map((name) => ({ name, values: qualityPreset(settings, modelKey, mode, name) }))
+    .filter((q): q is { name: string; values: QualityValues } => q.values !== undefined);
+  const qualityLabel = (name: string) => {
+    const key = `studio.quality.${name}` as keyof Messages;
+    return key in studioEn ? t(key) : name.replace(/_/g, " ");
+  };
   const modeSpec = model.modes[mode];
 
   const renderField = (f: Field) => {
@@ -374,8 +384,34 @@ function StudioForm({ settings, onStarted }: { settings: Settings; onStarted: (i
         {modeSpec?.description && <div className="field-help muted">{modeSpec.description}</div>}
       </fieldset>
 
-      {(resolutions.length > 0 || (hasFrames && presets.duration)) && (
+      {(qualities.length > 0 || resolutions.length > 0 || (hasFrames && presets.duration)) && (
         <div className="presets" aria-label={t("studio.presets")} role="group">
+          {qualities.length > 0 && (
+            <div className="preset-row">
+              <span className="muted small">{t("studio.quality")}</span>
+              {qualities.map(({ name, values }) => {
+                const on = Object.entries(values).every(([k, v]) => Number(state.values[k]) === v);
+                const sets = Object.entries(values)
+                  .map(([k, v]) => `${k} ${v}`)
+                  .join(", ");
+                return (
+                  <button
+                    key={name}
+                    type="button"
+                    className="chip"
+                    aria-pressed={on}
+                    title={[settings.file.presets?.[name]?.description, t("studio.quality.sets", { values: sets })].filter(Boolean).join(" — ")}
+                    onClick={() => {
+                      for (const [k, v] of Object.entries(values)) setValue(k, String(v));
+                    }}
+                    data-testid={`quality-${name}`}
+                  >
+                    {qualityLabel(name)}
+                  </button>
+                );
+              })}
+            </div>
+          )}
           {resolutions.length > 0 && (
             <div className="preset-row">
               <span className="muted small">{t("studio.resolutions")}</span>
