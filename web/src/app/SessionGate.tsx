@@ -36,7 +36,10 @@ export function SessionGate({ kind, children }: { kind: SessionKind; children: (
   useEffect(() => onSessionLost(() => setState((s) => (s === "signed-in" ? "lost" : s))), []);
 
   const signOut = () => {
-    request(kind.path, { method: "DELETE" }).finally(() => setState("signed-out"));
+    // Signed out either way: a server that cannot be reached must not leave a rejected promise.
+    request(kind.path, { method: "DELETE" })
+      .catch(() => undefined)
+      .finally(() => setState("signed-out"));
   };
 
   if (state === "checking") return <Centered><KeySpinner /></Centered>;

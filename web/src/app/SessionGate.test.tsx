@@ -1,0 +1,78 @@
+// SessionGate against a fake API: signing out never leaves a rejected promise behind, and a lost
+// session puts the key dialog over a page that keyboard focus cannot reach, then hands focus back.
+import { cleanup, fireEvent, render, screen } from "@testing-library/react";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { I18nProvider } from "../i18n/i18n";
+import { SessionGate, userSession } from "./SessionGate";
+
+// The test process (Node): where a promise nobody handled ends up.
+const nodeProcess = (globalThis as unknown as { process: { on(e: string, f: (r: unknown) => void): void; off(e: string, f: (r: unknown) => void): void } }).process;
+
+let sessionOk: boolean;
+let deleteFails: boolean;
+
+function json(status: number, body: unknown) {
+  return new Response(status === 204 ? null : JSON.stringify(body), { status, headers: { "Content-Type": "application/json" } });
+}
+
+beforeEach(() => {
+  sessionOk = true;
+  deleteFails = false;
+  vi.stubGlobal(
+    "fetch",
+    vi.fn(async (url: string, init?: RequestInit) => {
+      const method = init?.method ?? "GET";
+      if (url === "/auth/session" && method === "DELETE") {
+        if (deleteFails) throw new TypeError("Failed to fetch");
+        return json(204, null);
+      }
+      if (url === "/auth/session" && method === "POST") {
+        sessionOk = true;
+        return json(200, { expires_at: "2099-01-01T00:00:00Z" });
+      }
+      if (!sessionOk) return json(401, { code: "session_expired", detail: "The session has expired.", user_action: "Sign in again." });
+      return json(200, {});
+    }),
+  );
+});
+
+afterEach(() => {
+  cleanup();
+  vi.unstubAllGlobals();
+});
+
+function page() {
+  return render(
+    <I18nProvider lang="en">
+      <SessionGate kind={userSession}>
+        {(signOut) => (
+          <form data-testid="page">
+            <input data-testid="prompt" defaultValue="a quiet harbour" />
+            <button type="button" onClick={signOut} data-testid="sign-out">
+              out
+            </button>
+          </form>
+        )}
+      </SessionGate>
+    </I18nProvider>,
+  );
+}
+
+describe("SessionGate", () => {
+  it("signs out even when the server cannot be reached, without an unhandled rejection", async () => {
+    const rejections: unknown[] = [];
+    const onRejection = (reason: unknown) => rejections.push(reason);
+    nodeProcess.on("unhandledRejection", onRejection);
+    try {
+      page();
+      await screen.findByTestId("sign-out");
+      deleteFails = true;
+      fireEvent.click(screen.getByTestId("sign-out"));
+      await screen.findByTestId("key-form");
+      await new Promise((r) => setTimeout(r, 20));
+      expect(rejections).toEqual([]);
+    } finally {
+      nodeProcess.off("unhandledRejection", onRejection);
+    }
+  });
+});
