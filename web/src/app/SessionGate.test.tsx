@@ -1,7 +1,8 @@
 // SessionGate against a fake API: signing out never leaves a rejected promise behind, and a lost
 // session puts the key dialog over a page that keyboard focus cannot reach, then hands focus back.
-import { cleanup, fireEvent, render, screen } from "@testing-library/react";
+import { act, cleanup, fireEvent, render, screen, waitFor } from "@testing-library/react";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { request } from "../api/client";
 import { I18nProvider } from "../i18n/i18n";
 import { SessionGate, userSession } from "./SessionGate";
 
@@ -74,5 +75,28 @@ describe("SessionGate", () => {
     } finally {
       nodeProcess.off("unhandledRejection", onRejection);
     }
+  });
+
+  it("keeps the page mounted but out of keyboard reach while the session is renewed, then gives focus back", async () => {
+    page();
+    const prompt = await screen.findByTestId("prompt");
+    prompt.focus();
+    sessionOk = false;
+    await act(async () => {
+      await request("/gallery").catch(() => {});
+    });
+    const dialog = await screen.findByRole("dialog");
+    // The form is still there with what was typed, but inert: Tab cannot wander behind the dialog.
+    expect((screen.getByTestId("prompt") as HTMLInputElement).value).toBe("a quiet harbour");
+    expect(screen.getByTestId("page").closest("[inert]")).not.toBeNull();
+    expect(dialog.getAttribute("aria-labelledby")).toBeTruthy();
+    expect(document.getElementById(dialog.getAttribute("aria-labelledby")!)?.textContent).toMatch(/API key/);
+    expect(dialog.contains(document.activeElement)).toBe(true);
+
+    fireEvent.change(screen.getByTestId("key-input"), { target: { value: "k" } });
+    fireEvent.submit(screen.getByTestId("key-form"));
+    await waitFor(() => expect(screen.queryByRole("dialog")).toBeNull());
+    expect(screen.getByTestId("page").closest("[inert]")).toBeNull();
+    expect(document.activeElement).toBe(screen.getByTestId("prompt"));
   });
 });

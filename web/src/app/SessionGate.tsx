@@ -2,7 +2,7 @@
 // the httpOnly session cookie (POST {path} with the key in a header) and forgets it. When any
 // request later fails because the session is gone, it asks again in a dialog laid over the
 // page, so nothing the user typed is lost.
-import { useEffect, useRef, useState, type FormEvent, type ReactNode } from "react";
+import { useEffect, useId, useRef, useState, type FormEvent, type ReactNode } from "react";
 import { ApiError, onSessionLost, request } from "../api/client";
 import { useI18n } from "../i18n/i18n";
 import type { Messages } from "../i18n/en";
@@ -33,7 +33,25 @@ export function SessionGate({ kind, children }: { kind: SessionKind; children: (
       live = false;
     };
   }, [kind.path]);
-  useEffect(() => onSessionLost(() => setState((s) => (s === "signed-in" ? "lost" : s))), []);
+  // Where focus was when the session went: it goes back there once the key is entered again.
+  const focusBefore = useRef<HTMLElement | null>(null);
+  useEffect(
+    () =>
+      onSessionLost(() =>
+        setState((s) => {
+          if (s !== "signed-in") return s;
+          focusBefore.current = document.activeElement instanceof HTMLElement ? document.activeElement : null;
+          return "lost";
+        }),
+      ),
+    [],
+  );
+  useEffect(() => {
+    if (state !== "signed-in" || !focusBefore.current) return;
+    if (focusBefore.current.isConnected) focusBefore.current.focus();
+    focusBefore.current = null;
+  }, [state]);
+  const lostTitle = useId();
 
   const signOut = () => {
     // Signed out either way: a server that cannot be reached must not leave a rejected promise.
@@ -51,11 +69,15 @@ export function SessionGate({ kind, children }: { kind: SessionKind; children: (
     );
   return (
     <>
-      {children(signOut)}
+      {/* While the key is asked again the page stays mounted (nothing typed is lost) but inert:
+          Tab and clicks cannot reach it behind the dialog. */}
+      <div className="session-page" inert={state === "lost"}>
+        {children(signOut)}
+      </div>
       {state === "lost" && (
         <div className="modal-backdrop">
-          <div className="modal" role="dialog" aria-modal="true">
-            <KeyForm kind={kind} expired onDone={() => setState("signed-in")} />
+          <div className="modal" role="dialog" aria-modal="true" aria-labelledby={lostTitle}>
+            <KeyForm kind={kind} expired titleId={lostTitle} onDone={() => setState("signed-in")} />
           </div>
         </div>
       )}
@@ -72,7 +94,7 @@ function KeySpinner() {
   return <p className="muted">{t("common.loading")}</p>;
 }
 
-function KeyForm({ kind, expired, onDone }: { kind: SessionKind; expired?: boolean; onDone: () => void }) {
+function KeyForm({ kind, expired, titleId, onDone }: { kind: SessionKind; expired?: boolean; titleId?: string; onDone: () => void }) {
   const { t } = useI18n();
   const input = useRef<HTMLInputElement>(null);
   const [busy, setBusy] = useState(false);
@@ -98,7 +120,7 @@ function KeyForm({ kind, expired, onDone }: { kind: SessionKind; expired?: boole
 
   return (
     <form className="card key-form" onSubmit={submit} data-testid="key-form">
-      <h2>{t(kind.title)}</h2>
+      <h2 id={titleId}>{t(kind.title)}</h2>
       {expired ? <p className="warning">{t("auth.expired")}</p> : <p className="muted">{t("auth.help")}</p>}
       <label>
         {t(kind.keyLabel)}
