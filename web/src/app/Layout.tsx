@@ -23,7 +23,7 @@ export function Layout(props: {
     <div className="app">
       <header className="topbar">
         <h1 className="brand">{t(props.title)}</h1>
-        <nav aria-label="main">
+        <nav aria-label={t("nav.label")}>
           {props.nav.map((n) => (
             <a key={n.route} href={"#" + n.route} aria-current={props.route === n.route ? "page" : undefined} data-testid={"nav-" + n.route.replace(/\//g, "") }>
               {t(n.label)}

@@ -93,7 +93,7 @@ export function TaskPanel({ taskId, watch, resumed, onDismiss }: { taskId: strin
           )}
           <figcaption>
             <span className="muted small">
-              {st.model} · {st.mode} · {st.width}×{st.height} · seed {st.seed}
+              {st.model} · {st.mode} · {st.width}×{st.height} · {t("task.seed", { seed: st.seed ?? "—" })}
             </span>
             <a className="button-link" href={st.result_url} download data-testid="result-download">
               ⬇ {t("task.download")}

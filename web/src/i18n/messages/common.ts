@@ -5,6 +5,7 @@ export const commonEn = {
   "nav.studio": "Studio",
   "nav.gallery": "Gallery",
   "nav.logout": "Sign out",
+  "nav.label": "Main",
   "theme.dark": "Dark",
   "theme.light": "Light",
   "theme.toggle": "Switch theme",
@@ -26,6 +27,10 @@ export const commonEn = {
   "common.copy": "Copy",
   "common.copied": "Copied",
   "error.action": "What to do",
+  "error.network": "The server could not be reached.",
+  "error.network.action": "Check your connection and try again.",
+  "error.http": "The server answered with status {status}.",
+  "error.http.action": "Try again.",
 };
 
 export const commonRu: Record<keyof typeof commonEn, string> = {
@@ -34,6 +39,7 @@ export const commonRu: Record<keyof typeof commonEn, string> = {
   "nav.studio": "Студия",
   "nav.gallery": "Галерея",
   "nav.logout": "Выйти",
+  "nav.label": "Основная навигация",
   "theme.dark": "Тёмная",
   "theme.light": "Светлая",
   "theme.toggle": "Сменить тему",
@@ -55,4 +61,8 @@ export const commonRu: Record<keyof typeof commonEn, string> = {
   "common.copy": "Копировать",
   "common.copied": "Скопировано",
   "error.action": "Что делать",
+  "error.network": "Сервер недоступен.",
+  "error.network.action": "Проверьте подключение и попробуйте снова.",
+  "error.http": "Сервер ответил статусом {status}.",
+  "error.http.action": "Попробуйте ещё раз.",
 };
