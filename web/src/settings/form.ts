@@ -70,6 +70,7 @@ export type ProblemCode =
   | "locked"
   | "image_type"
   | "image_size"
+  | "image_read"
   | "min_items"
   | "frame_limit"
   | "frame_duplicate";

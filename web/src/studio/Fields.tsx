@@ -228,6 +228,9 @@ export function ImageField({
     try {
       const dataUri = await readDataUri(file);
       onChange({ dataUri, mime: file.type, bytes: file.size, name: file.name, thumb: URL.createObjectURL(file) });
+    } catch {
+      // The file went away or is locked: say so under the field (not an unhandled rejection).
+      onProblem({ field: name, code: "image_read", vars: { name: file.name } });
     } finally {
       setReading(false);
     }
