@@ -1,5 +1,5 @@
 // Watching a task: GET /tasks/{id}/events (Server-Sent Events over the session cookie), and
-// GET /status/{id} every second when the stream fails. The task id is not a secret: it is kept
+// GET /status/{id} every second when the stream cannot go on. The task id is not a secret: it is kept
 // in the hash (#/?task=<id>) and in localStorage so a reload resumes watching.
 import { useCallback, useEffect, useRef, useState } from "react";
 import { ApiError, request, type Envelope } from "../api/client";
@@ -92,6 +92,7 @@ export function useTaskWatch(id: string | null): TaskWatch {
     let stopped = false;
     let ended = false;
     let es: EventSource | null = null;
+    let drops = 0; // connection losses since the last status event
     let timer: ReturnType<typeof setTimeout> | undefined;
 
     const apply = (st: TaskStatus) => {
@@ -126,6 +127,7 @@ export function useTaskWatch(id: string | null): TaskWatch {
     else {
       es = new EventSource(`/tasks/${id}/events`, { withCredentials: true });
       es.addEventListener("status", (ev) => {
+        drops = 0;
         try {
           apply(JSON.parse((ev as MessageEvent<string>).data) as TaskStatus);
         } catch {
@@ -133,8 +135,11 @@ export function useTaskWatch(id: string | null): TaskWatch {
         }
       });
       es.addEventListener("error", (ev) => {
-        // Either the server's "error" event (an envelope: the task is gone) or the connection
-        // failing (session ended, server restarting, stream too old): poll from here on.
+        // Either the server's "error" event (an envelope: the task is gone), or the connection
+        // ending. The server ends every stream after a few minutes and EventSource resumes it by
+        // itself (readyState CONNECTING; each resumed stream starts with a status event), so
+        // that is left alone. Polling starts when the browser gave up (CLOSED: an answer that
+        // is not a stream, e.g. the session ended) or the stream keeps failing to come back.
         const data = (ev as MessageEvent<string>).data;
         if (typeof data === "string" && data) {
           try {
@@ -142,6 +147,8 @@ export function useTaskWatch(id: string | null): TaskWatch {
           } catch {
             /* not an envelope */
           }
+        } else if (es && es.readyState !== EventSource.CLOSED && ++drops < 3) {
+          return;
         }
         es?.close();
         es = null;
