@@ -1,6 +1,7 @@
 // Loads data for a page: the value, the error (an ApiError with the envelope) and a reload.
 // A newer load wins over an older one still in flight, and nothing is set after unmount.
 import { useCallback, useEffect, useRef, useState } from "react";
+import { isSessionError, onSessionRenewed } from "../api/client";
 
 export interface Loaded<T> {
   data: T | undefined;
@@ -14,7 +15,8 @@ export interface Loaded<T> {
 /**
  * refreshMs reloads while the tab is visible: a number, or a function of the data (e.g. fast
  * while a run is in flight, slow otherwise). Every admin read is one audit row and counts
- * against the admin read rate (60 a minute per IP by default), so pages refresh sparingly.
+ * against the admin read rate (60 a minute per IP by default), so pages refresh sparingly, and
+ * not at all while the admin session is gone (requests without one count too).
  */
 export function useLoad<T>(
   load: () => Promise<T>,
@@ -42,7 +44,13 @@ export function useLoad<T>(
       .finally(() => n === seq.current && setLoading(false));
   }, [run, tick]);
 
-  const refreshMs = typeof opts.refreshMs === "function" ? opts.refreshMs(data) : opts.refreshMs;
+  // No timed refresh while the admin session is gone: refused reads are audited and rate
+  // limited too. Entering the key again loads once at once, and the timer starts again.
+  const sessionLost = isSessionError(error);
+  const refreshMs = sessionLost ? undefined : typeof opts.refreshMs === "function" ? opts.refreshMs(data) : opts.refreshMs;
+  const lostRef = useRef(sessionLost);
+  lostRef.current = sessionLost;
+  useEffect(() => onSessionRenewed(() => lostRef.current && setTick((t) => t + 1)), []);
   useEffect(() => {
     if (!refreshMs) return;
     const id = window.setInterval(() => {

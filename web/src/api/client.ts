@@ -54,6 +54,19 @@ export function onSessionLost(fn: Listener): () => void {
   return () => sessionListeners.delete(fn);
 }
 
+const renewedListeners = new Set<() => void>();
+
+/** Registers a callback run when a lost session was renewed (the key was entered again). */
+export function onSessionRenewed(fn: () => void): () => void {
+  renewedListeners.add(fn);
+  return () => renewedListeners.delete(fn);
+}
+
+/** Tells the page that the lost session is back (SessionGate calls it): paused pages load again. */
+export function sessionRenewed(): void {
+  renewedListeners.forEach((fn) => fn());
+}
+
 export interface RequestOptions {
   method?: string;
   body?: unknown;

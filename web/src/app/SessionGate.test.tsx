@@ -1,8 +1,8 @@
 // SessionGate against a fake API: signing out never leaves a rejected promise behind, and a lost
 // session puts the key dialog over a page that keyboard focus cannot reach, then hands focus back.
 import { act, cleanup, fireEvent, render, screen, waitFor } from "@testing-library/react";
-import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { request } from "../api/client";
+import { afterEach, beforeEach, describe, expect, it, onTestFinished, vi } from "vitest";
+import { onSessionRenewed, request } from "../api/client";
 import { I18nProvider } from "../i18n/i18n";
 import { SessionGate, userSession } from "./SessionGate";
 
@@ -78,6 +78,9 @@ describe("SessionGate", () => {
   });
 
   it("keeps the page mounted but out of keyboard reach while the session is renewed, then gives focus back", async () => {
+    const renewed = vi.fn();
+    const off = onSessionRenewed(renewed);
+    onTestFinished(() => void off());
     page();
     const prompt = await screen.findByTestId("prompt");
     prompt.focus();
@@ -96,6 +99,7 @@ describe("SessionGate", () => {
     fireEvent.change(screen.getByTestId("key-input"), { target: { value: "k" } });
     fireEvent.submit(screen.getByTestId("key-form"));
     await waitFor(() => expect(screen.queryByRole("dialog")).toBeNull());
+    expect(renewed).toHaveBeenCalledTimes(1); // paused pages (admin refresh) load again
     expect(screen.getByTestId("page").closest("[inert]")).toBeNull();
     expect(document.activeElement).toBe(screen.getByTestId("prompt"));
   });

@@ -3,7 +3,7 @@
 // request later fails because the session is gone, it asks again in a dialog laid over the
 // page, so nothing the user typed is lost.
 import { useEffect, useId, useRef, useState, type FormEvent, type ReactNode } from "react";
-import { ApiError, onSessionLost, request } from "../api/client";
+import { ApiError, onSessionLost, request, sessionRenewed } from "../api/client";
 import { useI18n } from "../i18n/i18n";
 import type { Messages } from "../i18n/en";
 import { ErrorBox } from "./ErrorBox";
@@ -77,7 +77,15 @@ export function SessionGate({ kind, children }: { kind: SessionKind; children: (
       {state === "lost" && (
         <div className="modal-backdrop">
           <div className="modal" role="dialog" aria-modal="true" aria-labelledby={lostTitle}>
-            <KeyForm kind={kind} expired titleId={lostTitle} onDone={() => setState("signed-in")} />
+            <KeyForm
+              kind={kind}
+              expired
+              titleId={lostTitle}
+              onDone={() => {
+                setState("signed-in");
+                sessionRenewed();
+              }}
+            />
           </div>
         </div>
       )}
