@@ -279,7 +279,17 @@ test("a lost session asks for the key again without losing the form", async () =
   await page.context().clearCookies();
   await page.getByTestId("submit").click();
   await page.getByTestId("key-form").waitFor();
+  // The form stays behind the dialog but out of reach: Tab keeps to the dialog.
+  assert.equal(await page.getByTestId("studio-form").evaluate((f) => f.closest("[inert]") !== null), true, "the page behind is inert");
+  await page.getByTestId("key-input").focus();
+  for (let i = 0; i < 4; i++) {
+    await page.keyboard.press("Tab");
+    const inForm = await page.evaluate(() => !!document.activeElement?.closest('[data-testid="studio-form"]'));
+    assert.equal(inForm, false, "Tab reached the form behind the key dialog");
+  }
   await signIn(page);
+  // Focus returns to the button that was pressed when the session turned out to be gone.
+  await page.waitForFunction(() => document.activeElement?.getAttribute("data-testid") === "submit", null, { timeout: 5_000 });
   assert.equal(await page.getByTestId("field-prompt").inputValue(), "a quiet harbour");
   // The retry of the same request reuses its Idempotency-Key.
   await page.getByTestId("submit").click();

@@ -33,23 +33,17 @@ export function SessionGate({ kind, children }: { kind: SessionKind; children: (
       live = false;
     };
   }, [kind.path]);
-  // Where focus was when the session went: it goes back there once the key is entered again.
-  const focusBefore = useRef<HTMLElement | null>(null);
-  useEffect(
-    () =>
-      onSessionLost(() =>
-        setState((s) => {
-          if (s !== "signed-in") return s;
-          focusBefore.current = document.activeElement instanceof HTMLElement ? document.activeElement : null;
-          return "lost";
-        }),
-      ),
-    [],
-  );
+  // The last element focused in the page: focus goes back there once the key is entered again
+  // (the element focused when the session went may have been blurred already, e.g. a submit
+  // button disabled while its request ran).
+  const lastFocus = useRef<HTMLElement | null>(null);
+  const wasLost = useRef(false);
+  useEffect(() => onSessionLost(() => setState((s) => (s === "signed-in" ? "lost" : s))), []);
   useEffect(() => {
-    if (state !== "signed-in" || !focusBefore.current) return;
-    if (focusBefore.current.isConnected) focusBefore.current.focus();
-    focusBefore.current = null;
+    if (state === "lost") wasLost.current = true;
+    if (state !== "signed-in" || !wasLost.current) return;
+    wasLost.current = false;
+    if (lastFocus.current?.isConnected) lastFocus.current.focus();
   }, [state]);
   const lostTitle = useId();
 
@@ -71,7 +65,7 @@ export function SessionGate({ kind, children }: { kind: SessionKind; children: (
     <>
       {/* While the key is asked again the page stays mounted (nothing typed is lost) but inert:
           Tab and clicks cannot reach it behind the dialog. */}
-      <div className="session-page" inert={state === "lost"}>
+      <div className="session-page" inert={state === "lost"} onFocus={(e) => (lastFocus.current = e.target instanceof HTMLElement ? e.target : null)}>
         {children(signOut)}
       </div>
       {state === "lost" && (
