@@ -190,6 +190,17 @@ test("the lightbox shows the result, moves with the arrows, downloads, and close
   await page.keyboard.press("ArrowRight");
   assert.equal(await box.getAttribute("data-id"), made.wide.id);
 
+  // The image is a toggle button: Enter shows actual pixels, Space fits it again.
+  const zoom = box.getByTestId("gallery-lightbox-zoom");
+  await zoom.focus();
+  assert.equal(await zoom.getAttribute("aria-pressed"), "false");
+  await page.keyboard.press("Enter");
+  assert.equal(await zoom.getAttribute("aria-pressed"), "true");
+  assert.equal(await zoom.getAttribute("aria-label"), "Fit to the window");
+  assert.equal(await box.getAttribute("data-id"), made.wide.id);
+  await page.keyboard.press("Space");
+  assert.equal(await zoom.getAttribute("aria-pressed"), "false");
+
   // Tab stays in the dialog.
   for (let i = 0; i < 8; i++) await page.keyboard.press("Tab");
   assert.ok(await page.evaluate(() => document.querySelector('[data-testid="gallery-lightbox"]').contains(document.activeElement)));

@@ -11,6 +11,7 @@ const nodeProcess = (globalThis as unknown as { process: { on(e: string, f: (r: 
 
 let sessionOk: boolean;
 let deleteFails: boolean;
+let serverDown: boolean;
 
 function json(status: number, body: unknown) {
   return new Response(status === 204 ? null : JSON.stringify(body), { status, headers: { "Content-Type": "application/json" } });
@@ -19,10 +20,12 @@ function json(status: number, body: unknown) {
 beforeEach(() => {
   sessionOk = true;
   deleteFails = false;
+  serverDown = false;
   vi.stubGlobal(
     "fetch",
     vi.fn(async (url: string, init?: RequestInit) => {
       const method = init?.method ?? "GET";
+      if (serverDown) throw new TypeError("Failed to fetch");
       if (url === "/auth/session" && method === "DELETE") {
         if (deleteFails) throw new TypeError("Failed to fetch");
         return json(204, null);
@@ -102,5 +105,27 @@ describe("SessionGate", () => {
     expect(renewed).toHaveBeenCalledTimes(1); // paused pages (admin refresh) load again
     expect(screen.getByTestId("page").closest("[inert]")).toBeNull();
     expect(document.activeElement).toBe(screen.getByTestId("prompt"));
+  });
+
+  it("says the server cannot be reached on the first check, with a retry, instead of asking for the key", async () => {
+    serverDown = true;
+    page();
+    const box = await screen.findByTestId("session-unreachable");
+    expect(screen.queryByTestId("key-form")).toBeNull();
+    expect(screen.getByTestId("error").getAttribute("data-code")).toBe("network_error");
+    expect(box.textContent).toContain("could not be reached");
+    expect(document.activeElement).toBe(screen.getByTestId("session-retry"));
+
+    serverDown = false;
+    fireEvent.click(screen.getByTestId("session-retry"));
+    await screen.findByTestId("page"); // the session was there all along
+    expect(screen.queryByTestId("session-unreachable")).toBeNull();
+  });
+
+  it("asks for the key when the first check finds no session", async () => {
+    sessionOk = false;
+    page();
+    await screen.findByTestId("key-form");
+    expect(screen.queryByTestId("session-unreachable")).toBeNull();
   });
 });

@@ -1,7 +1,8 @@
 // SessionGate keeps a page behind a browser session: it asks once for a key, exchanges it for
 // the httpOnly session cookie (POST {path} with the key in a header) and forgets it. When any
 // request later fails because the session is gone, it asks again in a dialog laid over the
-// page, so nothing the user typed is lost.
+// page, so nothing the user typed is lost. A server that gives no answer about the session on
+// the first check is shown as such, with a retry, not as a key form.
 import { useEffect, useId, useRef, useState, type FormEvent, type ReactNode } from "react";
 import { ApiError, onSessionLost, request, sessionRenewed } from "../api/client";
 import { useI18n } from "../i18n/i18n";
@@ -19,20 +20,32 @@ export interface SessionKind {
 export const userSession: SessionKind = { path: "/auth/session", header: "X-API-Key", title: "auth.title", keyLabel: "auth.key" };
 export const adminSession: SessionKind = { path: "/admin/session", header: "X-Admin-Key", title: "admin.auth.title", keyLabel: "admin.auth.key" };
 
-type State = "checking" | "signed-out" | "signed-in" | "lost";
+type State = "checking" | "signed-out" | "signed-in" | "lost" | "unreachable";
 
 /** Renders children once a session exists; children stay mounted while a lost session is renewed. */
 export function SessionGate({ kind, children }: { kind: SessionKind; children: (signOut: () => void) => ReactNode }) {
   const [state, setState] = useState<State>("checking");
+  // Why the first check got no answer about the session (server down, 5xx): shown with a retry
+  // instead of a key form that could only fail the same way.
+  const [checkError, setCheckError] = useState<unknown>(null);
+  const [attempt, setAttempt] = useState(0);
   useEffect(() => {
     let live = true;
     request(kind.path)
       .then(() => live && setState("signed-in"))
-      .catch(() => live && setState("signed-out"));
+      .catch((err) => {
+        if (!live) return;
+        if (!unanswered(err)) {
+          setState("signed-out");
+          return;
+        }
+        setCheckError(err);
+        setState("unreachable");
+      });
     return () => {
       live = false;
     };
-  }, [kind.path]);
+  }, [kind.path, attempt]);
   // The last element focused in the page: focus goes back there once the key is entered again
   // (the element focused when the session went may have been blurred already, e.g. a submit
   // button disabled while its request ran).
@@ -55,6 +68,18 @@ export function SessionGate({ kind, children }: { kind: SessionKind; children: (
   };
 
   if (state === "checking") return <Centered><KeySpinner /></Centered>;
+  if (state === "unreachable")
+    return (
+      <Centered>
+        <Unreachable
+          error={checkError}
+          onRetry={() => {
+            setState("checking");
+            setAttempt((a) => a + 1);
+          }}
+        />
+      </Centered>
+    );
   if (state === "signed-out")
     return (
       <Centered>
@@ -89,6 +114,25 @@ export function SessionGate({ kind, children }: { kind: SessionKind; children: (
 
 function Centered({ children }: { children: ReactNode }) {
   return <div className="centered">{children}</div>;
+}
+
+/** True when the server gave no answer about the session: no connection, or a 5xx. */
+function unanswered(err: unknown): boolean {
+  return !(err instanceof ApiError) || err.status === 0 || err.status >= 500;
+}
+
+function Unreachable({ error, onRetry }: { error: unknown; onRetry: () => void }) {
+  const { t } = useI18n();
+  const retry = useRef<HTMLButtonElement>(null);
+  useEffect(() => retry.current?.focus(), []);
+  return (
+    <div className="card key-form" data-testid="session-unreachable">
+      <ErrorBox error={error} />
+      <button ref={retry} type="button" className="primary" onClick={onRetry} data-testid="session-retry">
+        {t("common.retry")}
+      </button>
+    </div>
+  );
 }
 
 function KeySpinner() {

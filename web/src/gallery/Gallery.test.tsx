@@ -2,6 +2,7 @@
 // the keyboard, and delete asks first, shows the envelope on refusal and drops the item.
 import { act, cleanup, fireEvent, render, screen, waitFor, within } from "@testing-library/react";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { sessionRenewed } from "../api/client";
 import { I18nProvider } from "../i18n/i18n";
 import type { GalleryItem } from "./api";
 import { Gallery } from "./Gallery";
@@ -32,6 +33,7 @@ const models = [
 let items: GalleryItem[];
 let deleteAnswer: { status: number; body?: unknown };
 let calls: { method: string; url: string }[];
+let sessionGone: boolean;
 
 function json(status: number, body: unknown) {
   return new Response(status === 204 ? null : JSON.stringify(body), { status, headers: { "Content-Type": "application/json" } });
@@ -41,6 +43,7 @@ beforeEach(() => {
   items = [item(1), item(2), item(3, { type: "video", model: "anisora", parameters: { num_frames: 80, fps: 16 } })];
   deleteAnswer = { status: 204 };
   calls = [];
+  sessionGone = false;
   window.location.hash = "#/gallery";
   vi.stubGlobal(
     "fetch",
@@ -50,6 +53,7 @@ beforeEach(() => {
       const u = new URL(url, "http://localhost");
       if (u.pathname === "/models") return json(200, models);
       if (u.pathname === "/gallery") {
+        if (sessionGone) return json(401, { code: "session_expired", detail: "The session has expired.", user_action: "Enter the key again." });
         const perPage = Number(u.searchParams.get("per_page"));
         const page = Number(u.searchParams.get("page"));
         const slice = items.slice((page - 1) * perPage, page * perPage);
@@ -144,6 +148,20 @@ describe("Gallery", () => {
     fireEvent.keyDown(box, { key: "ArrowRight" }); // the last one stays
     expect(screen.getByTestId("gallery-lightbox").getAttribute("data-id")).toBe(items[2].id);
 
+    // The image is a toggle button between fitted and actual pixels, named for what it does next.
+    fireEvent.keyDown(box, { key: "ArrowLeft" });
+    fireEvent.keyDown(box, { key: "ArrowLeft" });
+    const zoom = screen.getByTestId("gallery-lightbox-zoom");
+    expect(zoom.tagName).toBe("BUTTON");
+    expect(zoom.getAttribute("aria-pressed")).toBe("false");
+    expect(zoom.getAttribute("aria-label")).toBe("Show at actual size");
+    fireEvent.click(zoom);
+    expect(zoom.getAttribute("aria-pressed")).toBe("true");
+    expect(zoom.getAttribute("aria-label")).toBe("Fit to the window");
+    expect(zoom.parentElement?.classList.contains("actual")).toBe(true);
+    fireEvent.keyDown(box, { key: "ArrowRight" });
+    fireEvent.keyDown(box, { key: "ArrowRight" });
+
     // Tab from the last control wraps to the first.
     const delBtn = screen.getByTestId("gallery-lightbox-delete");
     delBtn.focus();
@@ -206,5 +224,20 @@ describe("Gallery", () => {
     const err = await screen.findByTestId("error");
     expect(err.getAttribute("data-code")).toBe("validation_error");
     expect(screen.getByTestId("gallery-retry")).toBeTruthy();
+  });
+
+  it("loads again by itself once a lost session is renewed", async () => {
+    sessionGone = true;
+    renderGallery();
+    await waitFor(() => expect(screen.getByTestId("error").getAttribute("data-code")).toBe("session_expired"));
+    const before = galleryCalls().length;
+    sessionGone = false;
+    act(() => sessionRenewed());
+    expect(await screen.findAllByTestId("gallery-item")).toHaveLength(3);
+    expect(galleryCalls().length).toBe(before + 1);
+    // A renewal after a good load does not reload the page again.
+    act(() => sessionRenewed());
+    await new Promise((r) => setTimeout(r, 20));
+    expect(galleryCalls().length).toBe(before + 1);
   });
 });

@@ -100,7 +100,8 @@ export function Lightbox(props: {
   );
 }
 
-/** The result itself: a seekable video, or the image fitted to the screen (click for actual pixels). */
+/** The result itself: a seekable video, or the image fitted to the screen; the image is a toggle
+ * button (click, Enter or Space) between fitted and actual pixels. */
 function Media({ item }: { item: GalleryItem }) {
   const { t } = useI18n();
   const [actual, setActual] = useState(false);
@@ -115,14 +116,23 @@ function Media({ item }: { item: GalleryItem }) {
   }
   return (
     <div className={"gallery-lightbox-media" + (actual ? " actual" : "")}>
-      <img
-        src={item.result_url}
-        alt={item.prompt || t("gallery.lightbox")}
-        width={item.width || undefined}
-        height={item.height || undefined}
+      <button
+        type="button"
+        className="gallery-zoom"
+        aria-pressed={actual}
+        aria-label={t(actual ? "gallery.zoomFit" : "gallery.zoomActual")}
+        title={t(actual ? "gallery.zoomFit" : "gallery.zoomActual")}
         onClick={() => setActual((a) => !a)}
-        data-testid="gallery-lightbox-image"
-      />
+        data-testid="gallery-lightbox-zoom"
+      >
+        <img
+          src={item.result_url}
+          alt={item.prompt || t("gallery.lightbox")}
+          width={item.width || undefined}
+          height={item.height || undefined}
+          data-testid="gallery-lightbox-image"
+        />
+      </button>
     </div>
   );
 }

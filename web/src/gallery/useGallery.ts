@@ -1,6 +1,8 @@
 // Loads the gallery page the view state names, cancelling a stale request when it changes, and
-// lets the page drop a deleted item at once (before the reload that refills the page).
-import { useCallback, useEffect, useState } from "react";
+// lets the page drop a deleted item at once (before the reload that refills the page). A load
+// refused for a lost session runs again when the session is renewed.
+import { useCallback, useEffect, useRef, useState } from "react";
+import { isSessionError, onSessionRenewed } from "../api/client";
 import { fetchGallery, fetchModels, type GalleryItem, type GalleryPage, type ModelInfo } from "./api";
 import { queryToApi, type GalleryQuery } from "./query";
 
@@ -19,17 +21,22 @@ export function useGallery(query: GalleryQuery): GalleryState {
   const [loading, setLoading] = useState(true);
   const [error, setError] = useState<unknown>(null);
   const [generation, setGeneration] = useState(0);
+  // A page that failed because the session was gone loads again once the key is entered again.
+  const sessionLost = useRef(false);
+  useEffect(() => onSessionRenewed(() => sessionLost.current && setGeneration((g) => g + 1)), []);
 
   useEffect(() => {
     const ctl = new AbortController();
     setLoading(true);
     fetchGallery(JSON.parse(key), ctl.signal)
       .then((page) => {
+        sessionLost.current = false;
         setData(page);
         setError(null);
       })
       .catch((err) => {
         if (ctl.signal.aborted) return;
+        sessionLost.current = isSessionError(err);
         setError(err);
       })
       .finally(() => {

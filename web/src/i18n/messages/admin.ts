@@ -363,7 +363,7 @@ export const adminRu: Record<keyof typeof adminEn, string> = {
   "admin.why.attempt": "попытка {n} из {max}",
   "admin.why.fallbackAt": "Перейдёт на общую линию в",
   "admin.why.giveUpAt": "Завершится ошибкой worker_start_timeout в",
-  "admin.why.workflow": "Workflow",
+  "admin.why.workflow": "Процесс Temporal",
 
   "admin.health.title": "Состояние",
   "admin.health.help": "Хранилища, Temporal, аккаунты и линии одним взглядом; обновляется каждые 15 секунд.",
