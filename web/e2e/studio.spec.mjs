@@ -301,6 +301,41 @@ test("a lost session asks for the key again without losing the form", async () =
   await page.context().close();
 });
 
+test("a submission whose answer was lost is sent again with its Idempotency-Key after a visit to the gallery, and runs once", async () => {
+  const page = await studio();
+  const sent = watchSubmissions(page);
+  await choose(page, { type: "image", model: "Flux_dev_nf4", mode: "txt2img", prompt: `lost answer ${Date.now()}` });
+  await fillAdvanced(page, { width: 512, height: 512, steps: 15 });
+  // The server gets the first request and starts the task; its answer never reaches the page.
+  let created;
+  await page.route(
+    "**/generate",
+    async (route) => {
+      created = await (await route.fetch()).json();
+      await route.abort("connectionreset");
+    },
+    { times: 1 },
+  );
+  await page.getByTestId("submit").click();
+  await page.locator('[data-testid="error"][data-code="network_error"]').waitFor();
+  assert.match(created?.task_id ?? "", uuid, "the server made a task");
+  // The user looks at the gallery and comes back: the form is there, and so is the pending key.
+  await page.getByTestId("nav-gallery").click();
+  await page.waitForURL(/#\/gallery/);
+  await page.getByTestId("nav-").click();
+  await page.getByTestId("studio-form").waitFor();
+  await page.getByTestId("submit").click();
+  await panel(page).waitFor();
+  assert.equal(sent.length, 2);
+  assert.equal(sent[1].headers["idempotency-key"], sent[0].headers["idempotency-key"]);
+  assert.equal(await page.getByTestId("task-id").innerText(), created.task_id, "the same task, not a second one");
+  await waitStatus(page, ["done"]);
+  // A new submission after that one gets a new key.
+  assert.equal(await page.evaluate(() => sessionStorage.getItem("gooni.studio.attempt")), null);
+  assert.deepEqual(page.problems.filter((p) => !/net::ERR_CONNECTION_RESET|Failed to load resource/.test(p)), []);
+  await page.context().close();
+});
+
 test("the studio speaks Russian and has a light theme", async () => {
   const page = await studio({ lang: "ru", theme: "light" });
   await choose(page, { type: "video", model: "Index-AniSora_V3.2", mode: "arbitrary_frame" });

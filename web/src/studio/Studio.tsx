@@ -32,7 +32,7 @@ import type { QualityValues } from "../settings/form";
 import { studioEn } from "../i18n/messages/studio";
 import { controlId, ImageField, KeyframesField, ScalarField, useRevokeOnDrop, type PickedImage, type PickedKeyframe } from "./Fields";
 import { TaskPanel } from "./TaskPanel";
-import { initialTaskId, newIdempotencyKey, rememberTask, useTaskWatch } from "./task";
+import { initialTaskId, loadAttempt, newIdempotencyKey, rememberTask, saveAttempt, useTaskWatch, type PendingAttempt } from "./task";
 import "./studio.css";
 
 const formKey = "gooni.studio.form";
@@ -156,7 +156,13 @@ function StudioForm({ settings, onStarted }: { settings: Settings; onStarted: (i
   const [summary, setSummary] = useState<string>("");
   const [submitError, setSubmitError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
-  const attempt = useRef<{ body: string; key: string } | null>(null);
+  // The submission in flight or worth retrying, kept for this tab: a retry after the answer was
+  // lost (even after a reload or a visit to the gallery) sends the same Idempotency-Key.
+  const attempt = useRef<PendingAttempt | null>(loadAttempt());
+  const setAttempt = (a: PendingAttempt | null) => {
+    attempt.current = a;
+    saveAttempt(a);
+  };
   const formRef = useRef<HTMLFormElement>(null);
 
   useEffect(() => {
@@ -265,18 +271,18 @@ function StudioForm({ settings, onStarted }: { settings: Settings; onStarted: (i
     const body = buildPayload(settings, modelKey, mode, state);
     const text = JSON.stringify(body);
     // A retry of the same request (same body) reuses its key, so the server never runs it twice.
-    if (attempt.current?.body !== text) attempt.current = { body: text, key: newIdempotencyKey() };
-    const key = attempt.current.key;
+    if (attempt.current?.body !== text) setAttempt({ body: text, key: newIdempotencyKey() });
+    const key = attempt.current!.key;
     setBusy(true);
     try {
       const r = await request<{ task_id: string; status: string }>("/generate", { method: "POST", body, headers: { "Idempotency-Key": key } });
-      attempt.current = null;
+      setAttempt(null);
       onStarted(r.task_id);
     } catch (err) {
       setSubmitError(err);
       if (err instanceof ApiError) {
         const definitive = err.status >= 400 && err.status < 500 && err.status !== 408 && err.status !== 429 && err.status !== 401 && err.status !== 403;
-        if (definitive) attempt.current = null;
+        if (definitive) setAttempt(null);
         const fields = (err.envelope.metadata?.fields ?? []) as { field: string; message: string }[];
         if (err.code === "validation_error" && Array.isArray(fields) && fields.length > 0) {
           const errs: Record<string, string> = {};

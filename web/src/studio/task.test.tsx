@@ -3,7 +3,7 @@
 // stream cannot go on, and nothing stays open after the task ends, changes or the page leaves.
 import { act, cleanup, render } from "@testing-library/react";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { useTaskWatch, type TaskWatch } from "./task";
+import { loadAttempt, saveAttempt, useTaskWatch, type TaskWatch } from "./task";
 
 const ID = "00000000-0000-4000-8000-000000000001";
 
@@ -41,6 +41,7 @@ class FakeEventSource {
 }
 
 let polls: number;
+let cancelAnswer: string | null;
 let watch: TaskWatch;
 function Probe({ id }: { id: string | null }) {
   watch = useTaskWatch(id);
@@ -51,10 +52,12 @@ beforeEach(() => {
   vi.useFakeTimers();
   FakeEventSource.all = [];
   polls = 0;
+  cancelAnswer = null;
   vi.stubGlobal("EventSource", FakeEventSource);
   vi.stubGlobal(
     "fetch",
-    vi.fn(async () => {
+    vi.fn(async (url: string) => {
+      if (url.endsWith("/cancel") && cancelAnswer) return new Response(JSON.stringify({ task_id: ID, status: cancelAnswer }), { status: 202 });
       polls++;
       return new Response(JSON.stringify({ task_id: ID, status: "processing", progress: 50, stage: "", stage_detail: "", result_url: "", preview_url: "" }), {
         status: 200,
@@ -123,5 +126,62 @@ describe("useTaskWatch", () => {
     expect(FakeEventSource.all.every((es) => es.closed)).toBe(true);
     await tick(3000);
     expect(polls).toBe(0);
+  });
+
+  it("goes back to the stream from polling once it can be opened again", async () => {
+    render(<Probe id={ID} />);
+    const first = FakeEventSource.all.at(-1)!;
+    act(() => first.drop(true));
+    await tick(10);
+    expect(watch.via).toBe("poll");
+    expect(FakeEventSource.all).toHaveLength(1);
+
+    // About 15 s of polling later the stream is tried again; until it says something, polling goes on.
+    await tick(15_000);
+    expect(FakeEventSource.all).toHaveLength(2);
+    const second = FakeEventSource.all.at(-1)!;
+    expect(second.closed).toBe(false);
+    expect(watch.via).toBe("poll");
+
+    // Its first status event ends the polling.
+    act(() => second.status(70));
+    expect(watch.via).toBe("stream");
+    expect(watch.status?.progress).toBe(70);
+    const after = polls;
+    await tick(5000);
+    expect(polls).toBe(after);
+
+    // A retried stream that fails again falls back to polling, and the cycle repeats.
+    act(() => second.drop(true));
+    await tick(10);
+    expect(watch.via).toBe("poll");
+    expect(polls).toBeGreaterThan(after);
+  });
+
+  it("a status read before a confirmed cancel does not bring the task back to processing", async () => {
+    cancelAnswer = "cancelled";
+    render(<Probe id={ID} />);
+    const es = FakeEventSource.all.at(-1)!;
+    act(() => es.status(40));
+    await act(async () => {
+      await watch.cancel();
+    });
+    expect(watch.status?.status).toBe("cancelled");
+    act(() => es.status(45)); // sent by the server before it saw the cancel
+    expect(watch.status?.status).toBe("cancelled");
+    expect(watch.status?.progress).toBe(40);
+    act(() => es.status(45, "cancelled"));
+    expect(es.closed).toBe(true);
+  });
+
+  it("keeps the pending submission for this tab only, and forgets it on request", () => {
+    saveAttempt({ body: '{"prompt":"a"}', key: "k-1" });
+    expect(loadAttempt()).toEqual({ body: '{"prompt":"a"}', key: "k-1" });
+    expect(localStorage.getItem("gooni.studio.attempt")).toBeNull();
+    saveAttempt(null);
+    expect(loadAttempt()).toBeNull();
+    sessionStorage.setItem("gooni.studio.attempt", "{not json");
+    expect(loadAttempt()).toBeNull();
+    sessionStorage.removeItem("gooni.studio.attempt");
   });
 });

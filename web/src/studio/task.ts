@@ -1,5 +1,5 @@
 // Watching a task: GET /tasks/{id}/events (Server-Sent Events over the session cookie), and
-// GET /status/{id} every second when the stream cannot go on. The task id is not a secret: it is kept
+// GET /status/{id} every second while the stream cannot go on. The task id is not a secret: it is kept
 // in the hash (#/?task=<id>) and in localStorage so a reload resumes watching.
 import { useCallback, useEffect, useRef, useState } from "react";
 import { ApiError, request, type Envelope } from "../api/client";
@@ -32,6 +32,9 @@ export interface TaskStatus {
 
 export const TERMINAL = new Set(["done", "failed", "cancelled"]);
 
+/** While polling, the stream is tried again after this many polls (about 15 s). */
+const STREAM_RETRY_POLLS = 15;
+
 const taskKey = "gooni.studio.task";
 const uuidRe = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
@@ -51,6 +54,31 @@ export function rememberTask(id: string | null): void {
   else localStorage.removeItem(taskKey);
   const url = window.location.pathname + window.location.search + (id ? `#/?task=${id}` : "#/");
   window.history.replaceState(window.history.state, "", url);
+}
+
+/** A submission whose answer never came (or was worth retrying): its body and Idempotency-Key. */
+export interface PendingAttempt {
+  body: string;
+  key: string;
+}
+
+const attemptKey = "gooni.studio.attempt";
+
+/** The pending submission kept for this tab, so a retry after a reload or a visit to the gallery
+ * reuses its Idempotency-Key and the server runs it once. */
+export function loadAttempt(): PendingAttempt | null {
+  try {
+    const a = JSON.parse(sessionStorage.getItem(attemptKey) ?? "null") as Partial<PendingAttempt> | null;
+    return a && typeof a.body === "string" && typeof a.key === "string" ? { body: a.body, key: a.key } : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Keeps (or forgets, with null) the pending submission for this tab. */
+export function saveAttempt(a: PendingAttempt | null): void {
+  if (a) sessionStorage.setItem(attemptKey, JSON.stringify(a));
+  else sessionStorage.removeItem(attemptKey);
 }
 
 /** A fresh Idempotency-Key: crypto.randomUUID where the page is a secure context, else v4 from getRandomValues. */
@@ -74,7 +102,8 @@ export interface TaskWatch {
   cancel: () => Promise<void>;
 }
 
-/** Watches task id: the stream first, polling once it fails, until the task ends. */
+/** Watches task id: the stream first, polling while it cannot go on (trying the stream again
+ * every STREAM_RETRY_POLLS polls), until the task ends. */
 export function useTaskWatch(id: string | null): TaskWatch {
   const [status, setStatus] = useState<TaskStatus | null>(null);
   const [error, setError] = useState<unknown>(null);
@@ -93,21 +122,25 @@ export function useTaskWatch(id: string | null): TaskWatch {
     let ended = false;
     let es: EventSource | null = null;
     let drops = 0; // connection losses since the last status event
+    let polling = false;
+    let pollsSinceStream = 0;
     let timer: ReturnType<typeof setTimeout> | undefined;
 
     const apply = (st: TaskStatus) => {
       if (stopped || st.task_id !== id) return;
-      setStatus(st);
+      // A status read before a confirmed cancel (or any end) arriving after it changes nothing.
+      setStatus((prev) => (prev && prev.task_id === st.task_id && TERMINAL.has(prev.status) && !TERMINAL.has(st.status) ? prev : st));
       setError(null);
       if (TERMINAL.has(st.status)) {
         ended = true;
         setCancelling(false);
         es?.close(); // the server closes too; closing first stops EventSource reconnecting
         es = null;
+        clearTimeout(timer);
       }
     };
     const poll = async () => {
-      if (stopped || ended) return;
+      if (stopped || ended || !polling) return;
       try {
         apply(await request<TaskStatus>(`/status/${id}`));
       } catch (e) {
@@ -115,26 +148,41 @@ export function useTaskWatch(id: string | null): TaskWatch {
         setError(e);
         if (e instanceof ApiError && e.code === "task_not_found") return; // nothing more to watch
       }
-      if (!stopped && !ended) timer = setTimeout(poll, 1000);
+      if (stopped || ended || !polling) return;
+      // Every so often the stream is tried again; its first status event ends the polling.
+      if (++pollsSinceStream >= STREAM_RETRY_POLLS && !es && typeof EventSource !== "undefined") {
+        pollsSinceStream = 0;
+        openStream();
+      }
+      timer = setTimeout(poll, 1000);
     };
     const fallBack = () => {
-      if (stopped || ended) return;
+      if (stopped || ended || polling) return;
+      polling = true;
+      pollsSinceStream = 0;
       setVia("poll");
       void poll();
     };
-
-    if (typeof EventSource === "undefined") fallBack();
-    else {
-      es = new EventSource(`/tasks/${id}/events`, { withCredentials: true });
-      es.addEventListener("status", (ev) => {
+    const openStream = () => {
+      const s = new EventSource(`/tasks/${id}/events`, { withCredentials: true });
+      es = s;
+      drops = 0;
+      s.addEventListener("status", (ev) => {
+        if (es !== s) return;
         drops = 0;
+        if (polling) {
+          polling = false;
+          clearTimeout(timer);
+          setVia("stream");
+        }
         try {
           apply(JSON.parse((ev as MessageEvent<string>).data) as TaskStatus);
         } catch {
           /* a malformed event: the next one or polling corrects it */
         }
       });
-      es.addEventListener("error", (ev) => {
+      s.addEventListener("error", (ev) => {
+        if (es !== s) return;
         // Either the server's "error" event (an envelope: the task is gone), or the connection
         // ending. The server ends every stream after a few minutes and EventSource resumes it by
         // itself (readyState CONNECTING; each resumed stream starts with a status event), so
@@ -147,14 +195,17 @@ export function useTaskWatch(id: string | null): TaskWatch {
           } catch {
             /* not an envelope */
           }
-        } else if (es && es.readyState !== EventSource.CLOSED && ++drops < 3) {
+        } else if (s.readyState !== EventSource.CLOSED && ++drops < 3) {
           return;
         }
-        es?.close();
+        s.close();
         es = null;
         fallBack();
       });
-    }
+    };
+
+    if (typeof EventSource === "undefined") fallBack();
+    else openStream();
     return () => {
       stopped = true;
       es?.close();
