@@ -144,6 +144,8 @@ test("an admin manages accounts, maintenance, the audit log and queue diagnostic
   await row.getByTestId("account-delete").click();
   await page.getByTestId("confirm-ok").click();
   await row.waitFor({ state: "detached" });
+  // The row that opened the dialog is gone: focus lands on the page's heading, not the body.
+  await page.waitForFunction(() => document.activeElement?.matches('[data-testid="page-accounts"] h2'), null, { timeout: 5_000 });
 
   assert.deepEqual(page.problems, []);
   await page.context().close();

@@ -1,5 +1,6 @@
 // A modal dialog over the page (styles.css .modal): focus moves in on open and back on close,
-// Escape closes it (unless busy), Tab stays inside.
+// Escape closes it (unless busy), Tab stays inside. When the element that opened it is gone (the
+// row of a deleted account), focus goes to the page's heading instead of being lost to the body.
 import { useEffect, useRef, type KeyboardEvent, type ReactNode } from "react";
 
 export function Dialog(props: { title: string; onClose: () => void; children: ReactNode; testId?: string; busy?: boolean }) {
@@ -9,7 +10,10 @@ export function Dialog(props: { title: string; onClose: () => void; children: Re
     const before = document.activeElement as HTMLElement | null;
     const first = box.current?.querySelector<HTMLElement>("[data-autofocus]") ?? focusables(box.current)[0];
     first?.focus();
-    return () => before?.focus?.();
+    return () => {
+      if (before?.isConnected) before.focus();
+      else document.querySelector<HTMLElement>("[data-focus-fallback]")?.focus();
+    };
   }, []);
 
   const onKey = (e: KeyboardEvent) => {

@@ -49,7 +49,10 @@ export function PageHead({ title, help, children }: { title: keyof Messages; hel
   return (
     <div className="admin-head">
       <div>
-        <h2>{t(title)}</h2>
+        {/* Where focus goes when a dialog closes and what opened it is gone (Dialog). */}
+        <h2 tabIndex={-1} data-focus-fallback>
+          {t(title)}
+        </h2>
         {help && <p className="muted admin-help">{t(help)}</p>}
       </div>
       {children && <div className="admin-head-actions">{children}</div>}
