@@ -77,6 +77,7 @@ describe("TaskPanel in Russian", () => {
       via: "stream",
       cancelling: false,
       cancel: async () => {},
+      mediaFailed: () => {},
     };
     render(
       <I18nProvider lang="ru">

@@ -34,6 +34,7 @@ let items: GalleryItem[];
 let deleteAnswer: { status: number; body?: unknown };
 let calls: { method: string; url: string }[];
 let sessionGone: boolean;
+let signings: number;
 
 function json(status: number, body: unknown) {
   return new Response(status === 204 ? null : JSON.stringify(body), { status, headers: { "Content-Type": "application/json" } });
@@ -44,6 +45,7 @@ beforeEach(() => {
   deleteAnswer = { status: 204 };
   calls = [];
   sessionGone = false;
+  signings = 0;
   window.location.hash = "#/gallery";
   vi.stubGlobal(
     "fetch",
@@ -56,7 +58,11 @@ beforeEach(() => {
         if (sessionGone) return json(401, { code: "session_expired", detail: "The session has expired.", user_action: "Enter the key again." });
         const perPage = Number(u.searchParams.get("per_page"));
         const page = Number(u.searchParams.get("page"));
-        const slice = items.slice((page - 1) * perPage, page * perPage);
+        // Every answer signs its URLs afresh, as the server does.
+        const sig = ++signings;
+        const slice = items
+          .slice((page - 1) * perPage, page * perPage)
+          .map((it) => ({ ...it, preview_url: `${it.preview_url}&n=${sig}`, result_url: `${it.result_url}&n=${sig}` }));
         return json(200, { items: slice, total: items.length, page, per_page: perPage, has_more: page * perPage < items.length });
       }
       if (method === "DELETE") {
@@ -138,13 +144,13 @@ describe("Gallery", () => {
     expect(screen.getByTestId("gallery-prompt").textContent).toBe("prompt 1");
     expect(screen.getByTestId("gallery-details").textContent).toContain("Text to Image");
     const download = screen.getByTestId("gallery-download");
-    expect(download.getAttribute("href")).toBe(items[0].result_url);
+    expect(download.getAttribute("href")).toBe(items[0].result_url + "&n=1");
     expect(download.getAttribute("download")).toMatch(/^gooni-pony-00000000\.png$/);
 
     fireEvent.keyDown(box, { key: "ArrowRight" });
     fireEvent.keyDown(box, { key: "ArrowRight" });
     expect(screen.getByTestId("gallery-lightbox").getAttribute("data-id")).toBe(items[2].id);
-    expect(screen.getByTestId("gallery-lightbox-video").getAttribute("src")).toBe(items[2].result_url);
+    expect(screen.getByTestId("gallery-lightbox-video").getAttribute("src")).toBe(items[2].result_url + "&n=1");
     fireEvent.keyDown(box, { key: "ArrowRight" }); // the last one stays
     expect(screen.getByTestId("gallery-lightbox").getAttribute("data-id")).toBe(items[2].id);
 
@@ -239,5 +245,31 @@ describe("Gallery", () => {
     act(() => sessionRenewed());
     await new Promise((r) => setTimeout(r, 20));
     expect(galleryCalls().length).toBe(before + 1);
+  });
+
+  it("loads the page again for fresh signed URLs when a medium fails on a page older than a minute", async () => {
+    renderGallery();
+    const previews = await screen.findAllByTestId("gallery-preview");
+    const before = galleryCalls().length;
+    // Failing right after the page arrived: the medium is missing, not expired; no reload.
+    fireEvent.error(previews[0]);
+    expect(screen.getAllByTestId("gallery-item")[0].textContent).toContain("Preview unavailable");
+    await new Promise((r) => setTimeout(r, 20));
+    expect(galleryCalls().length).toBe(before);
+
+    // An hour later (the URLs may have expired): the lightbox's image fails and the page is read again.
+    const now = Date.now();
+    const clock = vi.spyOn(Date, "now").mockReturnValue(now + 3_600_000);
+    fireEvent.click(screen.getAllByTestId("gallery-open")[1]);
+    fireEvent.error(screen.getByTestId("gallery-lightbox-image"));
+    await waitFor(() => expect(galleryCalls().length).toBe(before + 1));
+    await waitFor(() => expect(screen.getByTestId("gallery-lightbox-image").getAttribute("src")).toMatch(/&n=2$/));
+    // The card whose old URL failed shows its fresh preview.
+    expect(within(screen.getAllByTestId("gallery-item")[0]).getByTestId("gallery-preview").getAttribute("src")).toMatch(/&n=2$/);
+    // The fresh page fails at once: no second reload.
+    fireEvent.error(screen.getByTestId("gallery-lightbox-image"));
+    await new Promise((r) => setTimeout(r, 20));
+    expect(galleryCalls().length).toBe(before + 1);
+    clock.mockRestore();
   });
 });

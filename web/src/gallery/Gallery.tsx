@@ -21,7 +21,7 @@ export function Gallery() {
   const { params } = useRoute();
   const search = params.toString();
   const query = useMemo(() => parseQuery(new URLSearchParams(search)), [search]);
-  const { data, loading, error, reload, drop } = useGallery(query);
+  const { data, loading, error, reload, drop, mediaFailed } = useGallery(query);
   const models = useModels();
   const [openId, setOpenId] = useState<string | null>(null);
   const [confirming, setConfirming] = useState<GalleryItem | null>(null);
@@ -131,6 +131,7 @@ export function Gallery() {
               modelName={modelName(item.model)}
               onOpen={() => show(item.id)}
               onDelete={() => setConfirming(item)}
+              onMediaError={mediaFailed}
             />
           ))}
         </ul>
@@ -147,6 +148,7 @@ export function Gallery() {
           onIndex={(i) => show(items[i]?.id ?? null)}
           onClose={() => setOpenId(null)}
           onDelete={setConfirming}
+          onMediaError={mediaFailed}
           returnFocus={afterLightbox}
           covered={confirming !== null}
         />

@@ -10,10 +10,14 @@ export function GalleryCard(props: {
   modelName: string;
   onOpen: () => void;
   onDelete: () => void;
+  /** The preview failed to load (its signed URL may have expired). */
+  onMediaError?: () => void;
 }) {
   const { t, lang } = useI18n();
   const { item } = props;
-  const [broken, setBroken] = useState(false);
+  // The preview URL that failed: a fresh URL for the same item is tried again.
+  const [brokenSrc, setBrokenSrc] = useState<string | null>(null);
+  const broken = brokenSrc === item.preview_url;
   const video = videoInfo(item);
   const size = `${item.width} × ${item.height}`;
   return (
@@ -38,7 +42,10 @@ export function GalleryCard(props: {
         {broken ? (
           <span className="gallery-thumb-missing muted">{t("gallery.previewMissing")}</span>
         ) : (
-          <img src={item.preview_url} alt="" loading="lazy" decoding="async" onError={() => setBroken(true)} data-testid="gallery-preview" />
+          <img src={item.preview_url} alt="" loading="lazy" decoding="async" onError={() => {
+              setBrokenSrc(item.preview_url);
+              props.onMediaError?.();
+            }} data-testid="gallery-preview" />
         )}
         {item.type === "video" && (
           <span className="gallery-badge" data-testid="gallery-video-badge">

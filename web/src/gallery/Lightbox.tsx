@@ -15,6 +15,8 @@ export function Lightbox(props: {
   onIndex: (i: number) => void;
   onClose: () => void;
   onDelete: (item: GalleryItem) => void;
+  /** The result failed to load (its signed URL may have expired). */
+  onMediaError?: () => void;
   returnFocus?: ReturnFocus;
   /** True while another dialog (the delete confirmation) is on top: keys belong to it. */
   covered?: boolean;
@@ -83,7 +85,7 @@ export function Lightbox(props: {
           </div>
         </header>
         <div className="gallery-lightbox-body">
-          <Media key={item.id} item={item} />
+          <Media key={item.id} item={item} onError={props.onMediaError} />
           <Details item={item} modelName={props.modelName} modeLabel={props.modeLabel} />
         </div>
         <footer className="gallery-lightbox-actions">
@@ -102,13 +104,13 @@ export function Lightbox(props: {
 
 /** The result itself: a seekable video, or the image fitted to the screen; the image is a toggle
  * button (click, Enter or Space) between fitted and actual pixels. */
-function Media({ item }: { item: GalleryItem }) {
+function Media({ item, onError }: { item: GalleryItem; onError?: () => void }) {
   const { t } = useI18n();
   const [actual, setActual] = useState(false);
   if (item.type === "video") {
     return (
       <div className="gallery-lightbox-media">
-        <video controls preload="metadata" poster={item.preview_url} src={item.result_url} data-testid="gallery-lightbox-video">
+        <video controls preload="metadata" poster={item.preview_url} src={item.result_url} onError={onError} data-testid="gallery-lightbox-video">
           {t("gallery.video")}
         </video>
       </div>
@@ -130,6 +132,7 @@ function Media({ item }: { item: GalleryItem }) {
           alt={item.prompt || t("gallery.lightbox")}
           width={item.width || undefined}
           height={item.height || undefined}
+          onError={onError}
           data-testid="gallery-lightbox-image"
         />
       </button>

@@ -1,8 +1,10 @@
 // Loads the gallery page the view state names, cancelling a stale request when it changes, and
 // lets the page drop a deleted item at once (before the reload that refills the page). A load
-// refused for a lost session runs again when the session is renewed.
+// refused for a lost session runs again when the session is renewed, and a page whose media stop
+// loading after their signed URLs expired is loaded again for fresh ones.
 import { useCallback, useEffect, useRef, useState } from "react";
 import { isSessionError, onSessionRenewed } from "../api/client";
+import { mayHaveExpired } from "../api/signedUrls";
 import { fetchGallery, fetchModels, type GalleryItem, type GalleryPage, type ModelInfo } from "./api";
 import { queryToApi, type GalleryQuery } from "./query";
 
@@ -13,6 +15,8 @@ export interface GalleryState {
   reload: () => void;
   /** Removes an item from the shown page and the total, as the server just did. */
   drop: (id: string) => void;
+  /** A medium of the page failed to load: reloads the page when its signed URLs may have expired. */
+  mediaFailed: () => void;
 }
 
 export function useGallery(query: GalleryQuery): GalleryState {
@@ -23,14 +27,17 @@ export function useGallery(query: GalleryQuery): GalleryState {
   const [generation, setGeneration] = useState(0);
   // A page that failed because the session was gone loads again once the key is entered again.
   const sessionLost = useRef(false);
+  const loadedAt = useRef(0); // when the shown page (and its signed URLs) arrived; 0 while loading
   useEffect(() => onSessionRenewed(() => sessionLost.current && setGeneration((g) => g + 1)), []);
 
   useEffect(() => {
     const ctl = new AbortController();
     setLoading(true);
+    loadedAt.current = 0;
     fetchGallery(JSON.parse(key), ctl.signal)
       .then((page) => {
         sessionLost.current = false;
+        loadedAt.current = Date.now();
         setData(page);
         setError(null);
       })
@@ -49,7 +56,10 @@ export function useGallery(query: GalleryQuery): GalleryState {
   const drop = useCallback((id: string) => {
     setData((d) => (d ? { ...d, items: d.items.filter((it: GalleryItem) => it.id !== id), total: Math.max(0, d.total - 1) } : d));
   }, []);
-  return { data, loading, error, reload, drop };
+  const mediaFailed = useCallback(() => {
+    if (mayHaveExpired(loadedAt.current)) reload();
+  }, [reload]);
+  return { data, loading, error, reload, drop, mediaFailed };
 }
 
 /** The catalogue's models for the model filter and display names; [] until loaded or on failure. */

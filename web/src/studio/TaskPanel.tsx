@@ -85,10 +85,18 @@ export function TaskPanel({ taskId, watch, resumed, onDismiss }: { taskId: strin
       {st?.status === "done" && st.result_url && (
         <figure className="result" data-testid="result">
           {isVideo ? (
-            <video src={st.result_url} poster={st.preview_url || undefined} controls preload="metadata" playsInline data-testid="result-video" />
+            <video
+              src={st.result_url}
+              poster={st.preview_url || undefined}
+              controls
+              preload="metadata"
+              playsInline
+              onError={watch.mediaFailed}
+              data-testid="result-video"
+            />
           ) : (
             <a href={st.result_url} target="_blank" rel="noopener" title={t("task.openFull")}>
-              <img src={st.result_url} alt={`${st.model ?? ""} ${st.width ?? ""}×${st.height ?? ""}`} data-testid="result-image" />
+              <img src={st.result_url} alt={`${st.model ?? ""} ${st.width ?? ""}×${st.height ?? ""}`} onError={watch.mediaFailed} data-testid="result-image" />
             </a>
           )}
           <figcaption>

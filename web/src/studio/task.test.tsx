@@ -184,4 +184,30 @@ describe("useTaskWatch", () => {
     expect(loadAttempt()).toBeNull();
     sessionStorage.removeItem("gooni.studio.attempt");
   });
+
+  it("reads the status again when the result fails to load and its URLs may have expired", async () => {
+    render(<Probe id={ID} />);
+    const es = FakeEventSource.all.at(-1)!;
+    act(() => es.status(100, "done"));
+    // Right after the status came: a missing result, not an expired URL; nothing is read.
+    watch.mediaFailed();
+    await tick(10);
+    expect(polls).toBe(0);
+    // Two hours later the signed URL may be dead: one read of GET /status brings fresh ones.
+    vi.stubGlobal(
+      "fetch",
+      vi.fn(async () => {
+        polls++;
+        return new Response(JSON.stringify({ task_id: ID, status: "done", progress: 100, stage: "", stage_detail: "", result_url: "/results/x?sig=fresh", preview_url: "" }), {
+          status: 200,
+        });
+      }),
+    );
+    await tick(2 * 3_600_000);
+    act(() => watch.mediaFailed());
+    act(() => watch.mediaFailed()); // the second error of the same load waits for the first read
+    await tick(10);
+    expect(polls).toBe(1);
+    expect(watch.status?.result_url).toBe("/results/x?sig=fresh");
+  });
 });

@@ -3,6 +3,7 @@
 // in the hash (#/?task=<id>) and in localStorage so a reload resumes watching.
 import { useCallback, useEffect, useRef, useState } from "react";
 import { ApiError, request, type Envelope } from "../api/client";
+import { mayHaveExpired } from "../api/signedUrls";
 
 /** The GET /status answer (and each status event's data). */
 export interface TaskStatus {
@@ -100,6 +101,8 @@ export interface TaskWatch {
   /** Set after a cancel was accepted, until the task ends. */
   cancelling: boolean;
   cancel: () => Promise<void>;
+  /** The result failed to load: reads the status again when its signed URLs may have expired. */
+  mediaFailed: () => void;
 }
 
 /** Watches task id: the stream first, polling while it cannot go on (trying the stream again
@@ -111,6 +114,7 @@ export function useTaskWatch(id: string | null): TaskWatch {
   const [cancelling, setCancelling] = useState(false);
   const idRef = useRef(id);
   idRef.current = id;
+  const receivedAt = useRef(0); // when the shown status (and its signed URLs) arrived
 
   useEffect(() => {
     setStatus(null);
@@ -130,6 +134,7 @@ export function useTaskWatch(id: string | null): TaskWatch {
       if (stopped || st.task_id !== id) return;
       // A status read before a confirmed cancel (or any end) arriving after it changes nothing.
       setStatus((prev) => (prev && prev.task_id === st.task_id && TERMINAL.has(prev.status) && !TERMINAL.has(st.status) ? prev : st));
+      receivedAt.current = Date.now();
       setError(null);
       if (TERMINAL.has(st.status)) {
         ended = true;
@@ -228,5 +233,18 @@ export function useTaskWatch(id: string | null): TaskWatch {
     }
   }, []);
 
-  return { status, error, via, cancelling, cancel };
+  const mediaFailed = useCallback(() => {
+    const current = idRef.current;
+    if (!current || !mayHaveExpired(receivedAt.current)) return;
+    receivedAt.current = 0; // one read at a time
+    request<TaskStatus>(`/status/${current}`)
+      .then((st) => {
+        if (idRef.current !== current || st.task_id !== current) return;
+        receivedAt.current = Date.now();
+        setStatus(st);
+      })
+      .catch((e) => idRef.current === current && setError(e));
+  }, []);
+
+  return { status, error, via, cancelling, cancel, mediaFailed };
 }
