@@ -127,6 +127,7 @@ export function useTaskWatch(id: string | null): TaskWatch {
     let es: EventSource | null = null;
     let drops = 0; // connection losses since the last status event
     let polling = false;
+    let pollRun = 0; // one polling loop at a time: a loop from before the stream came back ends
     let pollsSinceStream = 0;
     let timer: ReturnType<typeof setTimeout> | undefined;
 
@@ -144,8 +145,9 @@ export function useTaskWatch(id: string | null): TaskWatch {
         clearTimeout(timer);
       }
     };
-    const poll = async () => {
-      if (stopped || ended || !polling) return;
+    const poll = async (run: number) => {
+      const current = () => !stopped && !ended && polling && run === pollRun;
+      if (!current()) return;
       try {
         apply(await request<TaskStatus>(`/status/${id}`));
       } catch (e) {
@@ -153,20 +155,20 @@ export function useTaskWatch(id: string | null): TaskWatch {
         setError(e);
         if (e instanceof ApiError && e.code === "task_not_found") return; // nothing more to watch
       }
-      if (stopped || ended || !polling) return;
+      if (!current()) return;
       // Every so often the stream is tried again; its first status event ends the polling.
       if (++pollsSinceStream >= STREAM_RETRY_POLLS && !es && typeof EventSource !== "undefined") {
         pollsSinceStream = 0;
         openStream();
       }
-      timer = setTimeout(poll, 1000);
+      timer = setTimeout(() => void poll(run), 1000);
     };
     const fallBack = () => {
       if (stopped || ended || polling) return;
       polling = true;
       pollsSinceStream = 0;
       setVia("poll");
-      void poll();
+      void poll(++pollRun);
     };
     const openStream = () => {
       const s = new EventSource(`/tasks/${id}/events`, { withCredentials: true });
