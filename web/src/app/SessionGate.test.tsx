@@ -114,7 +114,8 @@ describe("SessionGate", () => {
     expect(screen.queryByTestId("key-form")).toBeNull();
     expect(screen.getByTestId("error").getAttribute("data-code")).toBe("network_error");
     expect(box.textContent).toContain("could not be reached");
-    expect(document.activeElement).toBe(screen.getByTestId("session-retry"));
+    // Focus moves to the retry in an effect after the box is shown.
+    await waitFor(() => expect(document.activeElement).toBe(screen.getByTestId("session-retry")));
 
     serverDown = false;
     fireEvent.click(screen.getByTestId("session-retry"));
