@@ -4,7 +4,7 @@
 // a medium that is really missing is not fetched over and over.
 
 /** A media error on URLs signed less than this long ago means the medium is missing, not expired. */
-export const FRESH_URL_MS = 60_000;
+const FRESH_URL_MS = 60_000;
 
 /** True when URLs received at receivedAt (ms since the epoch) may have expired by now. */
 export function mayHaveExpired(receivedAt: number, now: number = Date.now()): boolean {

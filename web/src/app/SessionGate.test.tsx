@@ -97,14 +97,14 @@ describe("SessionGate", () => {
     expect(screen.getByTestId("page").closest("[inert]")).not.toBeNull();
     expect(dialog.getAttribute("aria-labelledby")).toBeTruthy();
     expect(document.getElementById(dialog.getAttribute("aria-labelledby")!)?.textContent).toMatch(/API key/);
-    expect(dialog.contains(document.activeElement)).toBe(true);
+    await waitFor(() => expect(dialog.contains(document.activeElement)).toBe(true)); // focused in an effect
 
     fireEvent.change(screen.getByTestId("key-input"), { target: { value: "k" } });
     fireEvent.submit(screen.getByTestId("key-form"));
     await waitFor(() => expect(screen.queryByRole("dialog")).toBeNull());
     expect(renewed).toHaveBeenCalledTimes(1); // paused pages (admin refresh) load again
     expect(screen.getByTestId("page").closest("[inert]")).toBeNull();
-    expect(document.activeElement).toBe(screen.getByTestId("prompt"));
+    await waitFor(() => expect(document.activeElement).toBe(screen.getByTestId("prompt"))); // restored in an effect
   });
 
   it("says the server cannot be reached on the first check, with a retry, instead of asking for the key", async () => {

@@ -42,10 +42,17 @@ export function GalleryCard(props: {
         {broken ? (
           <span className="gallery-thumb-missing muted">{t("gallery.previewMissing")}</span>
         ) : (
-          <img src={item.preview_url} alt="" loading="lazy" decoding="async" onError={() => {
+          <img
+            src={item.preview_url}
+            alt=""
+            loading="lazy"
+            decoding="async"
+            onError={() => {
               setBrokenSrc(item.preview_url);
               props.onMediaError?.();
-            }} data-testid="gallery-preview" />
+            }}
+            data-testid="gallery-preview"
+          />
         )}
         {item.type === "video" && (
           <span className="gallery-badge" data-testid="gallery-video-badge">

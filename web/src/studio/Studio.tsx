@@ -271,8 +271,9 @@ function StudioForm({ settings, onStarted }: { settings: Settings; onStarted: (i
     const body = buildPayload(settings, modelKey, mode, state);
     const text = JSON.stringify(body);
     // A retry of the same request (same body) reuses its key, so the server never runs it twice.
-    if (attempt.current?.body !== text) setAttempt({ body: text, key: newIdempotencyKey() });
-    const key = attempt.current!.key;
+    const pending = attempt.current?.body === text ? attempt.current : { body: text, key: newIdempotencyKey() };
+    setAttempt(pending);
+    const key = pending.key;
     setBusy(true);
     try {
       const r = await request<{ task_id: string; status: string }>("/generate", { method: "POST", body, headers: { "Idempotency-Key": key } });

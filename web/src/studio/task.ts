@@ -57,6 +57,11 @@ export function rememberTask(id: string | null): void {
   window.history.replaceState(window.history.state, "", url);
 }
 
+/** GET /status/{id}: the task's status now. */
+function readStatus(id: string): Promise<TaskStatus> {
+  return request<TaskStatus>(`/status/${id}`);
+}
+
 /** A submission whose answer never came (or was worth retrying): its body and Idempotency-Key. */
 export interface PendingAttempt {
   body: string;
@@ -149,7 +154,7 @@ export function useTaskWatch(id: string | null): TaskWatch {
       const current = () => !stopped && !ended && polling && run === pollRun;
       if (!current()) return;
       try {
-        apply(await request<TaskStatus>(`/status/${id}`));
+        apply(await readStatus(id));
       } catch (e) {
         if (stopped) return;
         setError(e);
@@ -239,7 +244,7 @@ export function useTaskWatch(id: string | null): TaskWatch {
     const current = idRef.current;
     if (!current || !mayHaveExpired(receivedAt.current)) return;
     receivedAt.current = 0; // one read at a time
-    request<TaskStatus>(`/status/${current}`)
+    readStatus(current)
       .then((st) => {
         if (idRef.current !== current || st.task_id !== current) return;
         receivedAt.current = Date.now();
